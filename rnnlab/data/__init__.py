@@ -1,0 +1,1 @@
+"""Data: readers with clear errors, tokenizers, feature extractors, batching with lengths."""

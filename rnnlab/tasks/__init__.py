@@ -1,0 +1,1 @@
+"""Applications: one module per task (lm, forecast, translate, speech, memory, classify)."""

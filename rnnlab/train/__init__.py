@@ -1,0 +1,1 @@
+"""Training: the generic loop, checkpoints and small utilities shared by every task."""

@@ -1,0 +1,260 @@
+"""Run directories: ``model.safetensors`` + ``config.json``, written atomically, verified on load.
+
+A run directory holds
+    config.json        format version, versions, task, architecture, vocab, args, metrics,
+                       and the SHA-256 of every tensor file it names
+    model.safetensors  the weights (best checkpoint)
+    state.safetensors  + state.json: optimizer/scheduler/RNG/data position for ``--resume``
+
+No pickle anywhere: nested states are flattened into tensors (safetensors) + JSON.
+
+Example:
+    >>> save_run("runs/x", {"w": torch.zeros(2)}, {"task": "lm"})    # doctest: +SKIP
+    >>> tensors, cfg = load_run("runs/x", task="lm")                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, load_file, save
+
+from rnnlab import __version__
+from rnnlab.errors import CheckpointError
+
+FORMAT_VERSION = 1
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+STATE = "state.safetensors"
+STATE_META = "state.json"
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    # fsync the directory so the rename itself survives a crash
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
+    return save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
+
+
+def _data_sha(tensors: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        h.update(k.encode())
+        h.update(tensors[k].detach().contiguous().cpu().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def save_run(
+    run_dir: str | Path, tensors: dict[str, torch.Tensor], config: dict[str, Any]
+) -> Path:
+    """Save weights + config atomically.
+
+    The weights file embeds the config and a hash of its tensor data in its safetensors
+    metadata, so it is self-consistent on its own; ``config.json`` (readable copy, with the
+    file's SHA-256) is written after it. A crash between the two writes leaves a new weights
+    file whose hash differs from the old config.json: ``load_run`` then trusts the embedded
+    config, so the newest complete checkpoint always loads.
+    """
+    run_dir = Path(run_dir)
+    cfg = dict(config)
+    cfg.update(
+        format_version=FORMAT_VERSION,
+        rnnlab_version=__version__,
+        torch_version=torch.__version__.split("+")[0],
+    )
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta = {"config": json.dumps(cfg, sort_keys=True), "data_sha256": _data_sha(tensors)}
+    blob = save(tensors, metadata=meta)
+    atomic_write_bytes(run_dir / WEIGHTS, blob)
+    cfg["weights_sha256"] = _sha256(blob)
+    atomic_write_json(run_dir / CONFIG, cfg)
+    return run_dir
+
+
+def read_config(run_dir: str | Path) -> dict[str, Any]:
+    """Read and sanity-check ``config.json`` of a run directory."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise CheckpointError(f"run directory {run_dir} does not exist (train one first, or check the path)")
+    if not run_dir.is_dir():
+        raise CheckpointError(f"{run_dir} is not a run directory (expected a folder with {CONFIG})")
+    path = run_dir / CONFIG
+    if not path.exists():
+        raise CheckpointError(f"{path} is missing: {run_dir} is not an rnnlab run directory")
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path} is corrupted (not valid JSON: {e})") from None
+    if not isinstance(cfg, dict) or "format_version" not in cfg:
+        raise CheckpointError(f"{path} is not an rnnlab config (no format_version)")
+    if cfg["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has format version {cfg['format_version']}, newer than this rnnlab "
+            f"understands ({FORMAT_VERSION}); upgrade rnnlab"
+        )
+    return cfg
+
+
+def load_run(
+    run_dir: str | Path, task: str | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Load ``(tensors, config)``; verify hash, task and readability with clear messages."""
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    _check_task(run_dir, cfg, task)
+    wpath = run_dir / WEIGHTS
+    if not wpath.exists():
+        raise CheckpointError(f"{wpath} is missing (the run has no saved weights yet)")
+    blob = wpath.read_bytes()
+    try:
+        tensors = load(blob)
+        meta = safe_open_metadata(blob)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{wpath} is truncated or corrupted (cannot be read: {e})") from None
+    if meta.get("data_sha256") and _data_sha(tensors) != meta["data_sha256"]:
+        raise CheckpointError(f"{wpath} is corrupted: its tensor data does not match its checksum")
+    if cfg.get("weights_sha256") != _sha256(blob):
+        # config.json is one write behind (crash between the two writes): the weights file
+        # carries its own config, so use that one.
+        if "config" not in meta:
+            raise CheckpointError(
+                f"{wpath} does not match the SHA-256 recorded in {CONFIG}: the file was "
+                "replaced or corrupted; retrain or restore it"
+            )
+        cfg = json.loads(meta["config"])
+        _check_task(run_dir, cfg, task)
+    return tensors, cfg
+
+
+def _check_task(run_dir: Path, cfg: dict[str, Any], task: str | None) -> None:
+    if task is not None and cfg.get("task") != task:
+        raise CheckpointError(
+            f"{run_dir} holds a '{cfg.get('task')}' model, not a '{task}' model; "
+            f"use `rnnlab {cfg.get('task')} ...` for it"
+        )
+
+
+def safe_open_metadata(blob: bytes) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors blob (header is 8-byte length + JSON)."""
+    n = int.from_bytes(blob[:8], "little")
+    if n <= 0 or 8 + n > len(blob):
+        raise ValueError("header length out of range")
+    return json.loads(blob[8 : 8 + n]).get("__metadata__") or {}
+
+
+def load_weights_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: str) -> None:
+    """``load_state_dict`` with a message naming the file when architectures differ."""
+    want = module.state_dict()
+    missing = sorted(set(want) - set(tensors))
+    extra = sorted(set(tensors) - set(want))
+    bad = [k for k in want if k in tensors and tensors[k].shape != want[k].shape]
+    if missing or extra or bad:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:3]}")
+        if extra:
+            parts.append(f"unexpected {extra[:3]}")
+        if bad:
+            k = bad[0]
+            parts.append(f"shape of {k} is {tuple(tensors[k].shape)}, expected {tuple(want[k].shape)}")
+        raise CheckpointError(f"{where} was saved from another architecture: " + "; ".join(parts))
+    module.load_state_dict(tensors)
+
+
+# ---- nested state (optimizer, scheduler, RNG, data position) without pickle ----
+
+
+def flatten_state(obj: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], Any]:
+    """Split a nested dict/list state into ``(tensors, json_skeleton)``; tensors are replaced
+    in the skeleton by ``{"__tensor__": key}``."""
+    tensors: dict[str, torch.Tensor] = {}
+
+    def walk(x: Any, path: str) -> Any:
+        if isinstance(x, torch.Tensor):
+            tensors[path] = x.detach().cpu().contiguous()
+            return {"__tensor__": path}
+        if isinstance(x, dict):
+            # JSON keys must be strings: remember int keys (optimizer state uses them)
+            return {
+                "__dict__": [[k, walk(v, f"{path}.{k}")] for k, v in x.items()]
+            }
+        if isinstance(x, (list, tuple)):
+            return [walk(v, f"{path}.{i}") for i, v in enumerate(x)]
+        return x
+
+    return tensors, walk(obj, prefix or "s")
+
+
+def unflatten_state(tensors: dict[str, torch.Tensor], skeleton: Any) -> Any:
+    def walk(x: Any) -> Any:
+        if isinstance(x, dict):
+            if "__tensor__" in x:
+                return tensors[x["__tensor__"]]
+            return {k: walk(v) for k, v in x["__dict__"]}
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        return x
+
+    return walk(skeleton)
+
+
+def save_state(run_dir: str | Path, state: dict[str, Any]) -> None:
+    """Save a resumable training state atomically (tensors first, then the JSON naming their hash)."""
+    run_dir = Path(run_dir)
+    tensors, skeleton = flatten_state(state)
+    blob = _tensor_bytes(tensors) if tensors else save({})
+    atomic_write_bytes(run_dir / STATE, blob)
+    atomic_write_json(run_dir / STATE_META, {"sha256": _sha256(blob), "state": skeleton})
+
+
+def load_state(run_dir: str | Path) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    meta_path, blob_path = run_dir / STATE_META, run_dir / STATE
+    if not meta_path.exists() or not blob_path.exists():
+        raise CheckpointError(f"{run_dir} has no resumable state ({STATE_META}); start without --resume")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{meta_path} is corrupted: {e}") from None
+    blob = blob_path.read_bytes()
+    if _sha256(blob) != meta.get("sha256"):
+        raise CheckpointError(f"{blob_path} does not match {meta_path} (truncated or corrupted)")
+    try:
+        tensors = load_file(str(blob_path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{blob_path} cannot be read: {e}") from None
+    return unflatten_state(tensors, meta["state"])
