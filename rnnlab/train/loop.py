@@ -250,7 +250,8 @@ def fit(
             if step and (not history or history[-1]["step"] != step) and math.isfinite(run_loss or 0):
                 evaluate()
     except KeyboardInterrupt:
-        checkpoint()
+        # Keep the state written at the last evaluation: it is consistent (model, optimizer,
+        # data position and RNG of one step), so --resume continues exactly from there.
         raise
     return {"steps": step, "best": best, "metrics": metrics, "stop_reason": stop_reason,
             "history": history, "elapsed": time.monotonic() - t0 + elapsed0}
