@@ -1,12 +1,11 @@
-"""The RNN engine: cells, layers (stacked, bidirectional, lengths), explicit BPTT, scans, traces.
-
-TEMPORARY (being written now): ``make_rnn`` returns torch.nn layers until rnnlab's own
-``RNN/GRU/LSTM`` (same constructor, forward, state_dict) land in ``rnnlab/core/layers.py``.
-"""
+"""The RNN engine: cells, layers (stacked, bidirectional, lengths), explicit BPTT, scans, traces."""
 
 from __future__ import annotations
 
 import torch
+
+from rnnlab.core.layers import GRU, LSTM, RNN, Recurrent
+from rnnlab.core.trace import Trace
 
 CELLS = ("rnn", "rnn_relu", "gru", "lstm", "mingru", "minlstm")
 
@@ -21,20 +20,37 @@ def make_rnn(
     bidirectional: bool = False,
     batch_first: bool = True,
     bias: bool = True,
+    **kwargs,
 ) -> torch.nn.Module:
-    """Build a recurrent layer by cell name (``rnn``, ``rnn_relu``, ``gru``, ``lstm``, ``mingru``, ``minlstm``).
+    """Build a recurrent layer by cell name: ``rnn`` (tanh), ``rnn_relu``, ``gru``, ``lstm``,
+    ``mingru``, ``minlstm``. Extra keyword arguments (``init``, ``engine``, ``proj_size``)
+    go to the layer.
 
     >>> rnn = make_rnn("gru", 8, 16, num_layers=2)
     >>> out, h = rnn(torch.zeros(3, 5, 8))
     """
     from rnnlab.errors import InputError
 
+    for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        if not isinstance(v, int) or v <= 0:
+            raise InputError(f"{name} must be a positive integer, got {v!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise InputError(f"dropout must be in [0, 1), got {dropout}")
     kw = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0,
-              bidirectional=bidirectional, batch_first=batch_first, bias=bias)
-    if cell in ("rnn", "rnn_relu"):
-        return torch.nn.RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kw)
+              bidirectional=bidirectional, batch_first=batch_first, bias=bias, **kwargs)
+    if cell in ("rnn", "rnn_tanh", "rnn_relu"):
+        return RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kw)
     if cell == "gru":
-        return torch.nn.GRU(input_size, hidden_size, **kw)
+        return GRU(input_size, hidden_size, **kw)
     if cell == "lstm":
-        return torch.nn.LSTM(input_size, hidden_size, **kw)
+        return LSTM(input_size, hidden_size, **kw)
+    if cell in ("mingru", "minlstm"):
+        try:
+            from rnnlab.core import minrnn
+        except ImportError:
+            raise InputError(f"cell {cell!r} is not available in this build yet") from None
+        return (minrnn.MinGRU if cell == "mingru" else minrnn.MinLSTM)(input_size, hidden_size, **kw)
     raise InputError(f"unknown cell {cell!r}: choose one of {', '.join(CELLS)}")
+
+
+__all__ = ["RNN", "GRU", "LSTM", "Recurrent", "Trace", "make_rnn", "CELLS"]

@@ -1,0 +1,408 @@
+"""Recurrent layers: ``RNN``, ``GRU``, ``LSTM`` — drop-ins for torch.nn that can also show
+everything inside.
+
+They subclass torch.nn's classes, so constructor arguments, parameter names, ``state_dict``
+layout, initialisation and ``isinstance`` checks are torch.nn's. On top of that:
+
+* ``forward(input, hx=None, lengths=None)``: ``lengths`` handles variable-length batches
+  without packing (padded outputs are 0, ``h_n`` is each sequence's last real state, the
+  reverse direction starts at each sequence's own end);
+* ``engine``: ``"native"`` (torch's fused kernels), ``"explicit"`` (rnnlab's own loop and
+  hand-written BPTT, ``rnnlab.core.bptt``), ``"auto"`` (native unless tracing);
+* ``init``: initial state ``"zeros"`` (default), ``"random"`` (N(0, init_std²) per call) or
+  ``"learned"`` (a parameter per layer and direction, named ``init_h_l{k}[_reverse]``);
+* ``trace(input, lengths=..., grad_of=...)``: hidden states, gates and dL/dh_t at every step.
+
+The stacking / direction / lengths logic lives in ``Recurrent``, shared with the scan cells
+(``rnnlab.core.minrnn``), which only implement ``_run_direction``.
+
+>>> rnn = GRU(8, 16, num_layers=2, batch_first=True)
+>>> out, h_n = rnn(torch.randn(3, 5, 8), lengths=torch.tensor([5, 2, 4]))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnlab.core.bptt import ExplicitBPTT, Recorder
+from rnnlab.core.trace import Trace
+
+ENGINES = ("auto", "native", "explicit", "scan")
+INITS = ("zeros", "random", "learned")
+
+
+def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each sequence of time-major ``x`` (T, B, ...) within its own length."""
+    if lengths is None:
+        return x.flip(0)
+    T = x.shape[0]
+    t = torch.arange(T, device=x.device).unsqueeze(1)
+    L = lengths.to(x.device).unsqueeze(0)
+    idx = torch.where(t < L, L - 1 - t, t)  # padded steps stay where they are
+    return x.gather(0, idx.view(T, -1, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+def last_step(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """``x[len_b - 1, b]`` for each b of time-major ``x`` (T, B, H)."""
+    if lengths is None:
+        return x[-1]
+    idx = (lengths.to(x.device) - 1).view(1, -1, 1).expand(1, x.shape[1], x.shape[2])
+    return x.gather(0, idx).squeeze(0)
+
+
+class Recurrent:
+    """Mixin with the layer logic shared by every cell kind (see the module docstring).
+
+    A subclass provides ``cell`` (name), ``_state_sizes() -> (h_size, c_size or 0)`` and
+    ``_run_direction(layer, rev, x, h0, c0, rec) -> (out (T,B,P), c_all (T,B,H) or None)``
+    on time-major tensors for full-length sequences; ``_native`` if a fused kernel exists.
+    """
+
+    cell: str
+    default_engine = "auto"
+
+    def _setup(self, init: str, init_std: float, engine: str) -> None:
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if init_std < 0:
+            raise ValueError(f"init_std must be >= 0, got {init_std}")
+        self.init, self.init_std = init, float(init_std)
+        self.engine = engine
+        if init == "learned":
+            hs, cs = self._state_sizes()
+            for k in range(self.num_layers):
+                for sfx in self._suffixes():
+                    p = nn.Parameter(torch.zeros(hs))
+                    self.register_parameter(f"init_h_l{k}{sfx}", p)
+                    if cs:
+                        self.register_parameter(f"init_c_l{k}{sfx}", nn.Parameter(torch.zeros(cs)))
+
+    @property
+    def engine(self) -> str:
+        return self._engine
+
+    @engine.setter
+    def engine(self, value: str) -> None:
+        allowed = self._engines()
+        if value not in allowed:
+            raise ValueError(f"engine must be one of {allowed} for {type(self).__name__}, got {value!r}")
+        self._engine = value
+
+    def _engines(self) -> tuple[str, ...]:
+        return ("auto", "native", "explicit")
+
+    def _suffixes(self) -> list[str]:
+        return ["", "_reverse"][: 2 if self.bidirectional else 1]
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _state_sizes(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    # ---- input checking -------------------------------------------------------------
+
+    def _prepare(self, input: Tensor, hx: Any, lengths: Tensor | None):
+        """Validate and bring input to time-major (T, B, I); build the initial state."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise ValueError(f"{name} expects a tensor input, got {type(input).__name__}")
+        if input.dim() not in (2, 3):
+            raise ValueError(
+                f"{name} expects input of rank 3 ({'B, T' if self.batch_first else 'T, B'}, "
+                f"{self.input_size}) or rank 2 (T, {self.input_size}) unbatched; got shape {tuple(input.shape)}"
+            )
+        if input.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name} was built with input_size={self.input_size} but the input has "
+                f"{input.shape[-1]} features (shape {tuple(input.shape)})"
+            )
+        batched = input.dim() == 3
+        x = input if batched else input.unsqueeze(1)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        T, B = x.shape[0], x.shape[1]
+        if lengths is not None:
+            lengths = self._check_lengths(lengths, T, B)
+        hs, cs = self._state_sizes()
+        LD = self.num_layers * self.num_directions
+        if hx is None:
+            h0, c0 = self._initial_state(B, x)
+        else:
+            is_pair = isinstance(hx, tuple)
+            if bool(cs) != is_pair:
+                want = "a (h_0, c_0) tuple" if cs else "a single tensor h_0"
+                raise ValueError(f"{name} expects hx as {want}")
+            parts = hx if is_pair else (hx,)
+            shaped = []
+            for part, size, what in zip(parts, (hs, cs), ("h_0", "c_0")):
+                if not batched:
+                    if part.dim() != 2:
+                        raise ValueError(f"{what} for unbatched input must be 2-D ({LD}, {size}), got {tuple(part.shape)}")
+                    part = part.unsqueeze(1)
+                if tuple(part.shape) != (LD, B, size):
+                    raise ValueError(f"{what} must have shape {(LD, B, size)}, got {tuple(part.shape)}")
+                shaped.append(part)
+            h0, c0 = shaped[0], (shaped[1] if cs else None)
+        return x, h0, c0, lengths, batched
+
+    def _check_lengths(self, lengths: Any, T: int, B: int) -> Tensor:
+        lengths = torch.as_tensor(lengths)
+        if lengths.dim() != 1 or lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+            raise ValueError(f"lengths must be a 1-D integer tensor, got {lengths.dtype} of shape {tuple(lengths.shape)}")
+        if lengths.numel() != B:
+            raise ValueError(f"lengths has {lengths.numel()} entries but the batch has {B} sequences")
+        if (lengths <= 0).any():
+            raise ValueError(f"lengths must be >= 1, got {lengths.tolist()}")
+        if (lengths > T).any():
+            raise ValueError(f"lengths must be <= the sequence length T={T}, got max {int(lengths.max())}")
+        return lengths.to(torch.long)
+
+    def _initial_state(self, B: int, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        hs, cs = self._state_sizes()
+        LD = self.num_layers * self.num_directions
+        kw = dict(device=x.device, dtype=x.dtype)
+        if self.init == "zeros":
+            return torch.zeros(LD, B, hs, **kw), (torch.zeros(LD, B, cs, **kw) if cs else None)
+        if self.init == "random":
+            return (torch.randn(LD, B, hs, **kw) * self.init_std,
+                    torch.randn(LD, B, cs, **kw) * self.init_std if cs else None)
+        names = [f"l{k}{s}" for k in range(self.num_layers) for s in self._suffixes()]
+        h0 = torch.stack([getattr(self, f"init_h_{n}") for n in names]).unsqueeze(1).expand(LD, B, hs)
+        c0 = torch.stack([getattr(self, f"init_c_{n}") for n in names]).unsqueeze(1).expand(LD, B, cs) if cs else None
+        return h0.to(**kw), (c0.to(**kw) if cs else None)
+
+    # ---- forward ---------------------------------------------------------------------
+
+    def forward(self, input: Any, hx: Any = None, lengths: Tensor | None = None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        if self.engine in ("auto", "native") and self._has_native():
+            return self._forward_native(input, hx, lengths)
+        return self._forward_impl(input, hx, lengths, None)
+
+    def _has_native(self) -> bool:
+        return False
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any):
+        if self.engine in ("auto", "native") and self._has_native():
+            if hx is None and self.init != "zeros":
+                B = int(packed.batch_sizes[0])
+                h0, c0 = self._initial_state(B, packed.data)
+                hx = (h0, c0) if c0 is not None else h0
+            return self._native(packed, hx)
+        x, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
+        out, h = self._forward_impl(x, hx, lengths, None)
+        return pack_padded_sequence(out, lengths, batch_first=self.batch_first, enforce_sorted=False), h
+
+    def _forward_native(self, input: Tensor, hx: Any, lengths: Tensor | None):
+        x, h0, c0, lengths, batched = self._prepare(input, hx, lengths)
+        state = (h0, c0) if c0 is not None else h0
+        if lengths is None:
+            out, h = self._native(x, state, time_major=True)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
+            out, h = self._native(packed, state, time_major=True)
+            out, _ = pad_packed_sequence(out, total_length=x.shape[0])
+        return self._finish(out, h, batched)
+
+    def _finish(self, out: Tensor, h: Any, batched: bool):
+        """Time-major (T, B, ·) results back to the caller's layout."""
+        if not batched:
+            out = out.squeeze(1)
+            h = tuple(s.squeeze(1) for s in h) if isinstance(h, tuple) else h.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, h
+
+    def _forward_impl(self, input: Tensor, hx: Any, lengths: Tensor | None, recs: list | None):
+        """rnnlab's own path: explicit BPTT or scan, layer by layer, direction by direction."""
+        x, h0, c0, lengths, batched = self._prepare(input, hx, lengths)
+        mask = None
+        if lengths is not None:
+            mask = (torch.arange(x.shape[0], device=x.device).unsqueeze(1) < lengths.to(x.device)).unsqueeze(-1)
+            mask = mask.to(x.dtype)
+        layer_in, hs, cs = x, [], []
+        for k in range(self.num_layers):
+            outs = []
+            for d in range(self.num_directions):
+                i = k * self.num_directions + d
+                rec = recs[k][d] if recs is not None else None
+                xin = reverse_padded(layer_in, lengths) if d else layer_in
+                out, c_all = self._run_direction(k, bool(d), xin, h0[i], None if c0 is None else c0[i], rec)
+                hs.append(last_step(out, lengths))
+                if c_all is not None:
+                    cs.append(last_step(c_all, lengths))
+                if mask is not None:
+                    out = out * mask
+                if rec is not None:
+                    rec.hidden, rec.reverse = out, bool(d)
+                outs.append(reverse_padded(out, lengths) if d else out)
+            layer_in = torch.cat(outs, -1) if len(outs) > 1 else outs[0]
+            if self.dropout and self.training and k < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, training=True)
+        h_n = torch.stack(hs)
+        h = (h_n, torch.stack(cs)) if c0 is not None else h_n
+        return self._finish(layer_in, h, batched)
+
+    # ---- trace -------------------------------------------------------------------------
+
+    def trace(self, input: Tensor, hx: Any = None, lengths: Tensor | None = None, grad_of=None) -> Trace:
+        """Run the layer and return a ``Trace`` (hidden states, gates and, when ``grad_of`` is
+        given, dL/dh_t for every step, with L = ``grad_of(output)``).
+
+        Parameters' ``.grad`` are left untouched.
+
+        >>> tr = GRU(4, 8, batch_first=True).trace(torch.randn(2, 6, 4), grad_of=lambda y: y[:, -1].sum())
+        >>> tr.grad_h[0][0].shape
+        torch.Size([2, 6, 8])
+        """
+        if isinstance(input, PackedSequence):
+            input, lengths = pad_packed_sequence(input, batch_first=self.batch_first)
+        recs = [[Recorder() for _ in range(self.num_directions)] for _ in range(self.num_layers)]
+        x = input.detach().requires_grad_(grad_of is not None)
+        with torch.set_grad_enabled(grad_of is not None):
+            output, h_n = self._forward_impl(x, hx, lengths, recs)
+            if grad_of is not None:
+                loss = grad_of(output)
+                if not isinstance(loss, Tensor) or loss.numel() != 1:
+                    raise ValueError("grad_of must return a scalar tensor (the loss)")
+                probes = [r.probe for layer in recs for r in layer if r.probe is not None]
+                grads = torch.autograd.grad(loss, [x, *probes], allow_unused=True)
+                it = iter(grads[1:])
+                for layer in recs:
+                    for r in layer:
+                        if r.probe is not None:
+                            g = next(it)
+                            r.grad_h = torch.zeros_like(r.probe) if g is None else g
+
+        lengths_t = None if lengths is None else torch.as_tensor(lengths)
+
+        def bf(t: Tensor, rev: bool) -> Tensor:  # processing order, time-major → input order, (B,T,H)
+            if rev:
+                t = reverse_padded(t, lengths_t)
+            return t.detach().transpose(0, 1)
+
+        def masked(t: Tensor) -> Tensor:
+            if lengths_t is None:
+                return t
+            m = torch.arange(t.shape[0]).unsqueeze(1) < lengths_t.unsqueeze(0)
+            return t * m.unsqueeze(-1).to(t.dtype)
+
+        hidden = [[bf(r.hidden, r.reverse) for r in layer] for layer in recs]
+        gates = []
+        for layer in recs:
+            gl = []
+            for r in layer:
+                g = {k: bf(masked(v), r.reverse) for k, v in r.gates.items()}
+                if r.cell is not None:
+                    g["cell"] = bf(masked(r.cell), r.reverse)
+                gl.append(g)
+            gates.append(gl)
+        grad_h = None
+        if grad_of is not None:
+            grad_h = [[bf(masked(r.grad_h), r.reverse) for r in layer] for layer in recs]
+        detach = lambda h: tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()  # noqa: E731
+        return Trace(hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t,
+                     {"cell": self.cell})
+
+    # ---- state_dict with clear errors ------------------------------------------------------
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        if strict:
+            want = self.state_dict()
+            missing = [k for k in want if k not in state_dict]
+            extra = [k for k in state_dict if k not in want]
+            wrong = [(k, tuple(state_dict[k].shape), tuple(want[k].shape))
+                     for k in want if k in state_dict and tuple(state_dict[k].shape) != tuple(want[k].shape)]
+            if missing or extra or wrong:
+                msg = [f"state_dict does not fit {self!r}:"]
+                if missing:
+                    msg.append(f"missing keys {missing[:4]}")
+                if extra:
+                    msg.append(f"unexpected keys {extra[:4]}")
+                for k, got, exp in wrong[:3]:
+                    msg.append(f"{k} has shape {got}, expected {exp}")
+                raise ValueError(" ".join(msg))
+        return nn.Module.load_state_dict(self, state_dict, strict=strict, assign=assign)
+
+
+class _TorchRecurrent(Recurrent):
+    """Glue between ``Recurrent`` and torch.nn's RNNBase (native kernels, weight names)."""
+
+    def _has_native(self) -> bool:
+        return True
+
+    def _native(self, x: Any, state: Any, time_major: bool = False):
+        # torch.nn's own forward: fused kernels, packed sequences, cuDNN on GPU
+        if time_major and self.batch_first:
+            bf = self.batch_first
+            self.batch_first = False
+            try:
+                return self._torch_cls.forward(self, x, state)
+            finally:
+                self.batch_first = bf
+        return self._torch_cls.forward(self, x, state)
+
+    def _state_sizes(self) -> tuple[int, int]:
+        hs = self.proj_size if getattr(self, "proj_size", 0) else self.hidden_size
+        return hs, (self.hidden_size if self.cell == "lstm" else 0)
+
+    def _run_direction(self, layer: int, rev: bool, x: Tensor, h0: Tensor, c0: Tensor | None, rec):
+        sfx = f"_l{layer}" + ("_reverse" if rev else "")
+        g = lambda n: getattr(self, n + sfx, None)  # noqa: E731
+        w_hr = g("weight_hr") if getattr(self, "proj_size", 0) else None
+        b_ih, b_hh = (g("bias_ih"), g("bias_hh")) if self.bias else (None, None)
+        out, c_all = ExplicitBPTT.apply(self.cell, x, h0, c0, g("weight_ih"), g("weight_hh"), b_ih, b_hh, w_hr, rec)
+        return out, (c_all if self.cell == "lstm" else None)
+
+
+class RNN(_TorchRecurrent, nn.RNN):
+    """Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu).
+
+    Same arguments as ``torch.nn.RNN`` plus ``init``, ``init_std`` and ``engine``.
+
+    >>> out, h_n = RNN(4, 8, nonlinearity="relu")(torch.randn(5, 2, 4))
+    """
+
+    _torch_cls = nn.RNN
+
+    def __init__(self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs):
+        nn.RNN.__init__(self, *args, **kwargs)
+        self.cell = "rnn_relu" if self.nonlinearity == "relu" else "rnn_tanh"
+        self._setup(init, init_std, engine)
+
+
+class GRU(_TorchRecurrent, nn.GRU):
+    """Gated recurrent unit (Cho et al. 2014), torch.nn gate order ``r, z, n``.
+
+    >>> out, h_n = GRU(4, 8, batch_first=True)(torch.randn(2, 5, 4))
+    """
+
+    _torch_cls = nn.GRU
+    cell = "gru"
+
+    def __init__(self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs):
+        nn.GRU.__init__(self, *args, **kwargs)
+        self._setup(init, init_std, engine)
+
+
+class LSTM(_TorchRecurrent, nn.LSTM):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), gate order ``i, f, g, o``,
+    with ``proj_size`` like torch.nn.
+
+    >>> out, (h_n, c_n) = LSTM(4, 8, proj_size=3)(torch.randn(5, 2, 4))
+    """
+
+    _torch_cls = nn.LSTM
+    cell = "lstm"
+
+    def __init__(self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs):
+        nn.LSTM.__init__(self, *args, **kwargs)
+        self._setup(init, init_std, engine)
