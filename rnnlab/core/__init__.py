@@ -31,15 +31,27 @@ def make_rnn(
     """
     from rnnlab.errors import InputError
 
-    for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+    for name, v in (
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+        ("num_layers", num_layers),
+    ):
         if not isinstance(v, int) or v <= 0:
             raise InputError(f"{name} must be a positive integer, got {v!r}")
     if not 0.0 <= dropout < 1.0:
         raise InputError(f"dropout must be in [0, 1), got {dropout}")
-    kw = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0,
-              bidirectional=bidirectional, batch_first=batch_first, bias=bias, **kwargs)
+    kw = dict(
+        num_layers=num_layers,
+        dropout=dropout if num_layers > 1 else 0.0,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        bias=bias,
+        **kwargs,
+    )
     if cell in ("rnn", "rnn_tanh", "rnn_relu"):
-        return RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kw)
+        return RNN(
+            input_size, hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kw
+        )
     if cell == "gru":
         return GRU(input_size, hidden_size, **kw)
     if cell == "lstm":
@@ -49,7 +61,9 @@ def make_rnn(
             from rnnlab.core import minrnn
         except ImportError:
             raise InputError(f"cell {cell!r} is not available in this build yet") from None
-        return (minrnn.MinGRU if cell == "mingru" else minrnn.MinLSTM)(input_size, hidden_size, **kw)
+        return (minrnn.MinGRU if cell == "mingru" else minrnn.MinLSTM)(
+            input_size, hidden_size, **kw
+        )
     raise InputError(f"unknown cell {cell!r}: choose one of {', '.join(CELLS)}")
 
 

@@ -3,7 +3,7 @@
 ``ExplicitBPTT`` is a ``torch.autograd.Function`` whose backward is written out:
 
 * forward: the input projection of all T steps is one GEMM; the step loop (``cells.*_step``)
-  runs over preallocated time-major buffers and keeps what the backward needs;
+  writes straight into preallocated time-major buffers, which are what the backward needs;
 * backward: the gradient-independent part of each step's Jacobian is computed for all steps
   at once (``cells.*_coeffs``); the loop itself is a few elementwise ops and one matmul
   ``dh_{t-1} = dgates_t W_hh`` per step; the weight gradients and the input gradient are then
@@ -16,13 +16,31 @@ Tensors are time-major: x (T, B, I), output (T, B, P) with P = proj_size or H.
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from rnnlab.core import cells
+from rnnlab.core import _malloc, cells
+
+_malloc.tune()
+_pool = threading.local()
+
+
+def _workspace(tag: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """A reusable scratch tensor for backward-only temporaries. Big fresh allocations come
+    from new ``mmap`` pages whose first-touch page faults cost more than the arithmetic in
+    the per-step loop; reusing the same memory across calls avoids them."""
+    cache = _pool.__dict__.setdefault("bufs", {})
+    key = (tag, like.dtype, like.device)
+    t = cache.get(key)
+    if t is None or t.numel() < math.prod(shape):
+        t = like.new_empty(math.prod(shape))
+        cache[key] = t
+    return t[: math.prod(shape)].view(shape)
 
 
 @dataclass
@@ -32,98 +50,118 @@ class Recorder:
     gates: dict[str, Tensor] = field(default_factory=dict)
     cell: Tensor | None = None
     grad_h: Tensor | None = None
-    probe: Tensor | None = None  # engines that get dL/dh_t from autograd add this zero tensor to h_t
+    hidden: Tensor | None = None
+    reverse: bool = False
+    probe: Tensor | None = (
+        None  # engines that get dL/dh_t from autograd add this zero tensor to h_t
+    )
 
 
-def _mm(a: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-    return torch.addmm(b, a, w.t()) if b is not None else a @ w.t()
+def _input_projection(cell: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None):
+    """gi for all steps (one GEMM), with the parts of b_hh that can be folded in; returns the
+    bias the step still has to add to h W_hh^T (only GRU's n-block)."""
+    T, B, _ = x.shape
+    bias, step_bias = b_ih, None
+    if b_hh is not None:
+        if cell == "gru":
+            H = b_hh.shape[0] // 3
+            bias = b_ih + torch.cat([b_hh[: 2 * H], torch.zeros_like(b_hh[2 * H :])])
+            step_bias = torch.cat([torch.zeros_like(b_hh[: 2 * H]), b_hh[2 * H :]])
+        else:
+            bias = b_ih + b_hh
+    flat = x.reshape(T * B, -1)
+    gi = torch.addmm(bias, flat, w_ih.t()) if bias is not None else flat @ w_ih.t()
+    return gi.view(T, B, -1), step_bias
 
 
 class ExplicitBPTT(torch.autograd.Function):
     """``out, c_all = ExplicitBPTT.apply(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec)``."""
 
     @staticmethod
-    def forward(ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec):  # noqa: D401
+    def forward(ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec):
         T, B, _ = x.shape
-        H = w_hh.shape[1] if w_hr is None else w_hr.shape[1]
+        G = w_hh.shape[0]
+        H = G // cells.CHUNKS[cell]
+        gi, step_bias = _input_projection(cell, x, w_ih, b_ih, b_hh)
+        new = lambda *s: x.new_empty(T, B, *s)  # noqa: E731
+        hs = x.new_empty(T + 1, B, h0.shape[-1])  # hs[0] = h0, hs[1:] = outputs: h_prev is hs[:-1]
+        hs[0] = h0
+        out = hs[1:]
+        buf = {"h": out}
+        if cell == "gru":
+            buf.update(gh=new(G), rz=new(2 * H), n=new(H))
+        elif cell == "lstm":
+            cs = x.new_empty(T + 1, B, H)  # cs[0] = c0, like hs
+            cs[0] = c0
+            buf.update(act=new(G), c=cs[1:])
+            buf["h_raw"] = new(H) if w_hr is not None else out
         step = cells.STEPS[cell]
-        gi = _mm(x.reshape(T * B, -1), w_ih, b_ih).view(T, B, -1)  # all steps: one GEMM
-        P = h0.shape[-1]
-        out = x.new_empty(T, B, P)
-        names = [g for g in cells.GATES[cell]] + (["gh_n"] if cell == "gru" else [])
-        saved = {g: x.new_empty(T, B, H) for g in names}
-        lstm = cell == "lstm"
-        c_all = x.new_empty(T, B, H) if lstm else x.new_empty(0)
-        h_raw_all = x.new_empty(T, B, H) if w_hr is not None else None
         h, c = h0, c0
         for t in range(T):
-            gh = _mm(h, w_hh, b_hh)
-            h, c, g = step(gi[t], gh, h, c)
-            for k, v in g.items():
-                saved[k][t] = v
-            if lstm:
-                c_all[t] = c
+            h, c = step(gi[t], h, c, w_hh, step_bias, {k: v[t] for k, v in buf.items()})
             if w_hr is not None:
-                h_raw_all[t] = h
-                h = h @ w_hr.t()
-            out[t] = h
+                h = torch.mm(h, w_hr.t(), out=out[t])
         if rec is not None:
-            rec.gates = {k: v for k, v in saved.items() if k in cells.GATES[cell]}
-            if lstm:
-                rec.cell = c_all
-        ctx.cell, ctx.rec = cell, rec
-        ctx.has_bias = b_ih is not None
-        ctx.save_for_backward(x, h0, c0 if lstm else None, w_ih, w_hh, w_hr, out, c_all, h_raw_all,
-                              *[saved[k] for k in names])
-        ctx.names = names
+            rec.gates = cells.named_gates(cell, buf)
+            rec.cell = buf.get("c")
+        ctx.cell, ctx.rec, ctx.has_bias = cell, rec, b_ih is not None
+        ctx.names = sorted(k for k in buf if k not in ("h", "c"))
+        if cell != "lstm":
+            cs = None
+        ctx.save_for_backward(x, c0, w_ih, w_hh, w_hr, hs, cs, *[buf[k] for k in ctx.names])
+        c_all = buf["c"] if cell == "lstm" else x.new_empty(0)
         return out, c_all
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_call):
-        x, h0, c0, w_ih, w_hh, w_hr, out, c_all, h_raw_all, *sv = ctx.saved_tensors
+        x, c0, w_ih, w_hh, w_hr, hs, cs, *sv = ctx.saved_tensors
         s = dict(zip(ctx.names, sv))
         cell = ctx.cell
         T, B, _ = x.shape
-        h_prev = torch.cat([h0.unsqueeze(0), out[:-1]], 0)
-        dH = torch.empty_like(out)  # total dL/dh_t
-        dG = x.new_empty(T, B, w_hh.shape[0])  # gradient w.r.t. the gate pre-activations (hh side)
+        G = w_hh.shape[0]
+        out, h_prev, h0 = hs[1:], hs[:-1], hs[0]
+        # total dL/dh_t (kept when a trace records it) and dL/d(gate pre-activations)
+        dH = torch.empty_like(out) if ctx.rec is not None else _workspace("dH", out.shape, out)
+        dG = _workspace("dG", (T, B, G), x)
         dh = torch.zeros_like(h0)
         dc0 = None
         if cell in ("rnn_tanh", "rnn_relu"):
-            D = getattr(cells, f"{cell}_coeffs")(h=out)
+            D = getattr(cells, f"{cell}_coeffs")(out)
             for t in range(T - 1, -1, -1):
-                dh = dh + d_out[t]
-                dH[t] = dh
+                dh = torch.add(dh, d_out[t], out=dH[t])
                 torch.mul(dh, D[t], out=dG[t])
                 dh = dG[t] @ w_hh
             dGI = dG
         elif cell == "gru":
-            M, A = cells.gru_coeffs(h_prev=h_prev, **s)
-            z = s["z"]
+            M, A = cells.gru_coeffs(h_prev, s["rz"], s["n"], s["gh"], _workspace("M", (T, B, G), x))
+            H = G // 3
+            z = s["rz"][..., H:]
             for t in range(T - 1, -1, -1):
-                dh = dh + d_out[t]
-                dH[t] = dh
-                torch.mul(M[t], dh.repeat(1, 3), out=dG[t])
+                dh = torch.add(dh, d_out[t], out=dH[t])
+                torch.mul(M[t].view(B, 3, H), dh.unsqueeze(1), out=dG[t].view(B, 3, H))
                 dh = torch.addmm(dh * z[t], dG[t], w_hh)
-            H = z.shape[-1]
-            dGI = dG.clone()
-            dGI[..., 2 * H :] = dH * A
+            dGI = _workspace("dGI", (T, B, G), x)
+            dGI[..., : 2 * H] = dG[..., : 2 * H]
+            torch.mul(dH, A, out=dGI[..., 2 * H :])
         else:  # lstm
-            c_prev = torch.cat([c0.unsqueeze(0), c_all[:-1]], 0)
-            K, Kc, Ko = cells.lstm_coeffs(c_prev=c_prev, c=c_all, **s)
-            f = s["f"]
-            H = f.shape[-1]
+            H = G // 4
+            K, Kc, Ko = cells.lstm_coeffs(
+                cs[:-1], cs[1:], s["act"], _workspace("K", (T, B, 3 * H), x)
+            )
+            f = s["act"][..., H : 2 * H]
             dc = torch.zeros_like(c0)
-            has_dc = d_call is not None and d_call.numel() > 0
+            if d_call is not None and d_call.numel():
+                dc_ext = d_call
+            else:
+                dc_ext = None
             for t in range(T - 1, -1, -1):
-                dh = dh + d_out[t]
-                dH[t] = dh
+                dh = torch.add(dh, d_out[t], out=dH[t])
                 dhr = dh @ w_hr if w_hr is not None else dh
                 dc = torch.addcmul(dc, dhr, Kc[t])
-                if has_dc:
-                    dc = dc + d_call[t]
-                torch.mul(K[t], dc.repeat(1, 3), out=dG[t, :, : 3 * H])
+                if dc_ext is not None:
+                    dc = dc + dc_ext[t]
+                torch.mul(K[t].view(B, 3, H), dc.unsqueeze(1), out=dG[t, :, : 3 * H].view(B, 3, H))
                 torch.mul(dhr, Ko[t], out=dG[t, :, 3 * H :])
                 dc = dc * f[t]
                 dh = dG[t] @ w_hh
@@ -133,10 +171,10 @@ class ExplicitBPTT(torch.autograd.Function):
             ctx.rec.grad_h = dH
         # every weight gradient is one GEMM over all steps
         flat = lambda a: a.reshape(T * B, -1)  # noqa: E731
-        dx = (flat(dGI) @ w_ih).view_as(x)
+        dx = (flat(dGI) @ w_ih).view_as(x) if ctx.needs_input_grad[1] else None
         dw_ih = flat(dGI).t() @ flat(x)
         dw_hh = flat(dG).t() @ flat(h_prev)
         db_ih = dGI.sum((0, 1)) if ctx.has_bias else None
         db_hh = dG.sum((0, 1)) if ctx.has_bias else None
-        dw_hr = flat(dH).t() @ flat(h_raw_all) if w_hr is not None else None
+        dw_hr = flat(dH).t() @ flat(s["h_raw"]) if w_hr is not None else None
         return None, dx, dh, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None

@@ -2,17 +2,23 @@
 
 Each cell has two functions:
 
-* ``<cell>_step(gi, gh, h, c)``: one time step. ``gi = x_t W_ih^T + b_ih`` (precomputed for all
-  steps at once), ``gh = h_{t-1} W_hh^T + b_hh``. Returns ``(h_t, c_t, gates)``. This is the
-  only place the forward equations live: the explicit engine, the trace and the docs use it.
-* ``<cell>_coeffs(saved)``: the parts of the step's Jacobian that do not depend on the incoming
-  gradient, computed for all steps at once *before* the backward loop. The loop in
-  ``rnnlab.core.bptt`` then needs only a few elementwise ops and one matmul per step.
+* ``<cell>_step(gi, h, c, w_hh, b_hh, buf)``: one time step. ``gi`` is the input projection
+  ``x_t W_ih^T + b`` for this step (precomputed for all steps in one GEMM; for RNN and LSTM
+  it already includes ``b_hh``, for GRU only the r/z part of it, because ``r`` multiplies the
+  whole ``h W_hn^T + b_hn``). ``buf`` optionally holds destination tensors for this step
+  (the explicit engine's preallocated time-major buffers), so nothing is copied twice.
+  Returns ``(h_t, c_t)``; what the backward and the trace need stays in ``buf``.
+  This is the only place the forward equations live: the explicit engine and the trace use it.
+* ``<cell>_coeffs(...)``: the parts of each step's Jacobian that do not depend on the incoming
+  gradient, computed for all steps at once *before* the backward loop, so the loop in
+  ``rnnlab.core.bptt`` needs only a few elementwise ops and one matmul per step.
 
 Equations (σ = sigmoid, ⊙ = elementwise):
-    RNN   h = tanh(gi + gh)                      (or relu)
-    GRU   r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r ⊙ gh_n), h = (1-z) ⊙ n + z ⊙ h
-    LSTM  i,f,o = σ(·), g = tanh(·) of gi + gh;  c = f ⊙ c + i ⊙ g;  h = o ⊙ tanh(c)  [h = W_hr h]
+    RNN   h = tanh(gi + h W_hh^T)                                        (or relu)
+    GRU   r = σ(gi_r + h W_hr^T), z = σ(gi_z + h W_hz^T), n = tanh(gi_n + r ⊙ (h W_hn^T + b_hn)),
+          h = (1 - z) ⊙ n + z ⊙ h
+    LSTM  i, f, o = σ(·), g = tanh(·) of gi + h W_hh^T;  c = f ⊙ c + i ⊙ g;  h = o ⊙ tanh(c)
+          (with proj_size: h = (o ⊙ tanh(c)) W_hr^T)
 """
 
 from __future__ import annotations
@@ -20,72 +26,98 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-GATES = {
-    "rnn_tanh": (),
-    "rnn_relu": (),
-    "gru": ("r", "z", "n"),
-    "lstm": ("i", "f", "g", "o"),
-}
+GATES = {"rnn_tanh": (), "rnn_relu": (), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
 CHUNKS = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
 
 
-def rnn_tanh_step(gi: Tensor, gh: Tensor, h: Tensor, c: Tensor | None = None):
-    return torch.tanh(gi + gh), None, {}
+def _get(buf: dict | None, name: str) -> Tensor | None:
+    return None if buf is None else buf.get(name)
 
 
-def rnn_relu_step(gi: Tensor, gh: Tensor, h: Tensor, c: Tensor | None = None):
-    return torch.relu(gi + gh), None, {}
+def rnn_tanh_step(gi, h, c, w_hh, b_hh, buf=None):
+    return torch.addmm(gi, h, w_hh.t(), out=_get(buf, "h")).tanh_(), None
 
 
-def gru_step(gi: Tensor, gh: Tensor, h: Tensor, c: Tensor | None = None):
+def rnn_relu_step(gi, h, c, w_hh, b_hh, buf=None):
+    return torch.addmm(gi, h, w_hh.t(), out=_get(buf, "h")).relu_(), None
+
+
+def gru_step(gi, h, c, w_hh, b_hh, buf=None):
     H = h.shape[-1]
-    rz = torch.sigmoid(gi[:, : 2 * H] + gh[:, : 2 * H])
+    gh = (
+        torch.mm(h, w_hh.t(), out=_get(buf, "gh"))
+        if b_hh is None
+        else torch.addmm(b_hh, h, w_hh.t(), out=_get(buf, "gh"))
+    )
+    rz = torch.add(gi[:, : 2 * H], gh[:, : 2 * H], out=_get(buf, "rz")).sigmoid_()
     r, z = rz[:, :H], rz[:, H:]
-    gh_n = gh[:, 2 * H :]
-    n = torch.tanh(torch.addcmul(gi[:, 2 * H :], r, gh_n))
-    h_new = torch.addcmul(n, z, h - n)  # (1-z)*n + z*h
-    return h_new, None, {"r": r, "z": z, "n": n, "gh_n": gh_n}
+    n = torch.addcmul(gi[:, 2 * H :], r, gh[:, 2 * H :], out=_get(buf, "n")).tanh_()
+    return torch.addcmul(n, z, h - n, out=_get(buf, "h")), None  # (1-z) n + z h
 
 
-def lstm_step(gi: Tensor, gh: Tensor, h: Tensor, c: Tensor):
+def lstm_step(gi, h, c, w_hh, b_hh, buf=None):
     H = c.shape[-1]
-    pre = gi + gh
-    ifo = torch.sigmoid(pre[:, : 2 * H]), torch.tanh(pre[:, 2 * H : 3 * H]), torch.sigmoid(pre[:, 3 * H :])
-    i, f = ifo[0][:, :H], ifo[0][:, H:]
-    g, o = ifo[1], ifo[2]
-    c_new = torch.addcmul(f * c, i, g)
-    h_new = o * torch.tanh(c_new)  # projection (proj_size) is applied by the caller
-    return h_new, c_new, {"i": i, "f": f, "g": g, "o": o}
+    a = torch.addmm(gi, h, w_hh.t(), out=_get(buf, "act"))  # pre-activations, then in place:
+    a[:, : 2 * H].sigmoid_()  # i, f
+    a[:, 2 * H : 3 * H].tanh_()  # g
+    a[:, 3 * H :].sigmoid_()  # o
+    i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+    c_new = torch.addcmul(f * c, i, g, out=_get(buf, "c"))
+    h_new = torch.mul(o, torch.tanh(c_new), out=_get(buf, "h_raw"))
+    return h_new, c_new
 
 
 STEPS = {"rnn_tanh": rnn_tanh_step, "rnn_relu": rnn_relu_step, "gru": gru_step, "lstm": lstm_step}
 
 
+def named_gates(cell: str, buf: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The gate tensors a trace shows, as views of the step buffers (time-major)."""
+    if cell == "gru":
+        H = buf["n"].shape[-1]
+        return {"r": buf["rz"][..., :H], "z": buf["rz"][..., H:], "n": buf["n"]}
+    if cell == "lstm":
+        H = buf["c"].shape[-1]
+        return {k: buf["act"][..., j * H : (j + 1) * H] for j, k in enumerate("ifgo")}
+    return {}
+
+
 # ---- backward coefficients (all steps at once; tensors are time-major (T, B, H)) ----
 
 
-def rnn_tanh_coeffs(h: Tensor, **_) -> Tensor:
+def rnn_tanh_coeffs(h: Tensor) -> Tensor:
     return 1 - h * h  # d tanh
 
 
-def rnn_relu_coeffs(h: Tensor, **_) -> Tensor:
+def rnn_relu_coeffs(h: Tensor) -> Tensor:
     return (h > 0).to(h.dtype)
 
 
-def gru_coeffs(h_prev: Tensor, r: Tensor, z: Tensor, n: Tensor, gh_n: Tensor, **_):
-    """Return ``(M, A)``: dGH_t = dh_t ⊙ M_t (blocks r,z,n) and dGI_n = dh ⊙ A.
+def gru_coeffs(h_prev: Tensor, rz: Tensor, n: Tensor, gh: Tensor, M: Tensor | None = None):
+    """Return ``(M, A)``: dGH_t = dh_t ⊙ M_t (blocks r, z, n) and dGI_n = dh ⊙ A.
 
-    With dn_pre = dh (1-z)(1-n²) = dh A:  dr_pre = dn_pre gh_n r(1-r),  dz_pre = dh (h_prev-n) z(1-z),
-    dgh_n = dn_pre r, and dgi equals dgh except for its n-block (dn_pre).
+    With dn_pre = dh (1-z)(1-n²) = dh A: dr_pre = dn_pre gh_n r(1-r), dz_pre = dh (h_prev-n) z(1-z),
+    dgh_n = dn_pre r; dgi equals dgh except for its n-block (dn_pre).
     """
+    H = n.shape[-1]
+    r, z, gh_n = rz[..., :H], rz[..., H:], gh[..., 2 * H :]
     A = (1 - z) * (1 - n * n)
-    M = torch.cat([A * gh_n * r * (1 - r), (h_prev - n) * z * (1 - z), A * r], dim=-1)
+    if M is None:  # filled block by block: no concatenation copy
+        M = n.new_empty(*n.shape[:-1], 3 * H)
+    torch.mul(A * gh_n, r * (1 - r), out=M[..., :H])
+    torch.mul(h_prev - n, z * (1 - z), out=M[..., H : 2 * H])
+    torch.mul(A, r, out=M[..., 2 * H :])
     return M, A
 
 
-def lstm_coeffs(c_prev: Tensor, c: Tensor, i: Tensor, f: Tensor, g: Tensor, o: Tensor, **_):
+def lstm_coeffs(c_prev: Tensor, c: Tensor, act: Tensor, K: Tensor | None = None):
     """Return ``(K, Kc, Ko)``: with dc = dc_next + dh_raw ⊙ Kc, the gate gradients are
     [dc ⊙ K_i, dc ⊙ K_f, dc ⊙ K_g] and dh_raw ⊙ Ko for o."""
+    H = c.shape[-1]
+    i, f, g, o = (act[..., j * H : (j + 1) * H] for j in range(4))
     tc = torch.tanh(c)
-    K = torch.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], dim=-1)
+    if K is None:
+        K = c.new_empty(*c.shape[:-1], 3 * H)
+    torch.mul(g * i, 1 - i, out=K[..., :H])
+    torch.mul(c_prev * f, 1 - f, out=K[..., H : 2 * H])
+    torch.mul(i, 1 - g * g, out=K[..., 2 * H :])
     return K, o * (1 - tc * tc), tc * o * (1 - o)

@@ -90,7 +90,9 @@ class Recurrent:
     def engine(self, value: str) -> None:
         allowed = self._engines()
         if value not in allowed:
-            raise ValueError(f"engine must be one of {allowed} for {type(self).__name__}, got {value!r}")
+            raise ValueError(
+                f"engine must be one of {allowed} for {type(self).__name__}, got {value!r}"
+            )
         self._engine = value
 
     def _engines(self) -> tuple[str, ...]:
@@ -144,10 +146,14 @@ class Recurrent:
             for part, size, what in zip(parts, (hs, cs), ("h_0", "c_0")):
                 if not batched:
                     if part.dim() != 2:
-                        raise ValueError(f"{what} for unbatched input must be 2-D ({LD}, {size}), got {tuple(part.shape)}")
+                        raise ValueError(
+                            f"{what} for unbatched input must be 2-D ({LD}, {size}), got {tuple(part.shape)}"
+                        )
                     part = part.unsqueeze(1)
                 if tuple(part.shape) != (LD, B, size):
-                    raise ValueError(f"{what} must have shape {(LD, B, size)}, got {tuple(part.shape)}")
+                    raise ValueError(
+                        f"{what} must have shape {(LD, B, size)}, got {tuple(part.shape)}"
+                    )
                 shaped.append(part)
             h0, c0 = shaped[0], (shaped[1] if cs else None)
         return x, h0, c0, lengths, batched
@@ -155,13 +161,19 @@ class Recurrent:
     def _check_lengths(self, lengths: Any, T: int, B: int) -> Tensor:
         lengths = torch.as_tensor(lengths)
         if lengths.dim() != 1 or lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
-            raise ValueError(f"lengths must be a 1-D integer tensor, got {lengths.dtype} of shape {tuple(lengths.shape)}")
+            raise ValueError(
+                f"lengths must be a 1-D integer tensor, got {lengths.dtype} of shape {tuple(lengths.shape)}"
+            )
         if lengths.numel() != B:
-            raise ValueError(f"lengths has {lengths.numel()} entries but the batch has {B} sequences")
+            raise ValueError(
+                f"lengths has {lengths.numel()} entries but the batch has {B} sequences"
+            )
         if (lengths <= 0).any():
             raise ValueError(f"lengths must be >= 1, got {lengths.tolist()}")
         if (lengths > T).any():
-            raise ValueError(f"lengths must be <= the sequence length T={T}, got max {int(lengths.max())}")
+            raise ValueError(
+                f"lengths must be <= the sequence length T={T}, got max {int(lengths.max())}"
+            )
         return lengths.to(torch.long)
 
     def _initial_state(self, B: int, x: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -171,11 +183,23 @@ class Recurrent:
         if self.init == "zeros":
             return torch.zeros(LD, B, hs, **kw), (torch.zeros(LD, B, cs, **kw) if cs else None)
         if self.init == "random":
-            return (torch.randn(LD, B, hs, **kw) * self.init_std,
-                    torch.randn(LD, B, cs, **kw) * self.init_std if cs else None)
+            return (
+                torch.randn(LD, B, hs, **kw) * self.init_std,
+                torch.randn(LD, B, cs, **kw) * self.init_std if cs else None,
+            )
         names = [f"l{k}{s}" for k in range(self.num_layers) for s in self._suffixes()]
-        h0 = torch.stack([getattr(self, f"init_h_{n}") for n in names]).unsqueeze(1).expand(LD, B, hs)
-        c0 = torch.stack([getattr(self, f"init_c_{n}") for n in names]).unsqueeze(1).expand(LD, B, cs) if cs else None
+        h0 = (
+            torch.stack([getattr(self, f"init_h_{n}") for n in names])
+            .unsqueeze(1)
+            .expand(LD, B, hs)
+        )
+        c0 = (
+            torch.stack([getattr(self, f"init_c_{n}") for n in names])
+            .unsqueeze(1)
+            .expand(LD, B, cs)
+            if cs
+            else None
+        )
         return h0.to(**kw), (c0.to(**kw) if cs else None)
 
     # ---- forward ---------------------------------------------------------------------
@@ -199,7 +223,9 @@ class Recurrent:
             return self._native(packed, hx)
         x, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
         out, h = self._forward_impl(x, hx, lengths, None)
-        return pack_padded_sequence(out, lengths, batch_first=self.batch_first, enforce_sorted=False), h
+        return pack_padded_sequence(
+            out, lengths, batch_first=self.batch_first, enforce_sorted=False
+        ), h
 
     def _forward_native(self, input: Tensor, hx: Any, lengths: Tensor | None):
         x, h0, c0, lengths, batched = self._prepare(input, hx, lengths)
@@ -226,7 +252,9 @@ class Recurrent:
         x, h0, c0, lengths, batched = self._prepare(input, hx, lengths)
         mask = None
         if lengths is not None:
-            mask = (torch.arange(x.shape[0], device=x.device).unsqueeze(1) < lengths.to(x.device)).unsqueeze(-1)
+            mask = (
+                torch.arange(x.shape[0], device=x.device).unsqueeze(1) < lengths.to(x.device)
+            ).unsqueeze(-1)
             mask = mask.to(x.dtype)
         layer_in, hs, cs = x, [], []
         for k in range(self.num_layers):
@@ -235,7 +263,9 @@ class Recurrent:
                 i = k * self.num_directions + d
                 rec = recs[k][d] if recs is not None else None
                 xin = reverse_padded(layer_in, lengths) if d else layer_in
-                out, c_all = self._run_direction(k, bool(d), xin, h0[i], None if c0 is None else c0[i], rec)
+                out, c_all = self._run_direction(
+                    k, bool(d), xin, h0[i], None if c0 is None else c0[i], rec
+                )
                 hs.append(last_step(out, lengths))
                 if c_all is not None:
                     cs.append(last_step(c_all, lengths))
@@ -253,7 +283,9 @@ class Recurrent:
 
     # ---- trace -------------------------------------------------------------------------
 
-    def trace(self, input: Tensor, hx: Any = None, lengths: Tensor | None = None, grad_of=None) -> Trace:
+    def trace(
+        self, input: Tensor, hx: Any = None, lengths: Tensor | None = None, grad_of=None
+    ) -> Trace:
         """Run the layer and return a ``Trace`` (hidden states, gates and, when ``grad_of`` is
         given, dL/dh_t for every step, with L = ``grad_of(output)``).
 
@@ -284,7 +316,9 @@ class Recurrent:
 
         lengths_t = None if lengths is None else torch.as_tensor(lengths)
 
-        def bf(t: Tensor, rev: bool) -> Tensor:  # processing order, time-major → input order, (B,T,H)
+        def bf(
+            t: Tensor, rev: bool
+        ) -> Tensor:  # processing order, time-major → input order, (B,T,H)
             if rev:
                 t = reverse_padded(t, lengths_t)
             return t.detach().transpose(0, 1)
@@ -309,8 +343,9 @@ class Recurrent:
         if grad_of is not None:
             grad_h = [[bf(masked(r.grad_h), r.reverse) for r in layer] for layer in recs]
         detach = lambda h: tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()  # noqa: E731
-        return Trace(hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t,
-                     {"cell": self.cell})
+        return Trace(
+            hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t, {"cell": self.cell}
+        )
 
     # ---- state_dict with clear errors ------------------------------------------------------
 
@@ -319,8 +354,11 @@ class Recurrent:
             want = self.state_dict()
             missing = [k for k in want if k not in state_dict]
             extra = [k for k in state_dict if k not in want]
-            wrong = [(k, tuple(state_dict[k].shape), tuple(want[k].shape))
-                     for k in want if k in state_dict and tuple(state_dict[k].shape) != tuple(want[k].shape)]
+            wrong = [
+                (k, tuple(state_dict[k].shape), tuple(want[k].shape))
+                for k in want
+                if k in state_dict and tuple(state_dict[k].shape) != tuple(want[k].shape)
+            ]
             if missing or extra or wrong:
                 msg = [f"state_dict does not fit {self!r}:"]
                 if missing:
@@ -359,7 +397,9 @@ class _TorchRecurrent(Recurrent):
         g = lambda n: getattr(self, n + sfx, None)  # noqa: E731
         w_hr = g("weight_hr") if getattr(self, "proj_size", 0) else None
         b_ih, b_hh = (g("bias_ih"), g("bias_hh")) if self.bias else (None, None)
-        out, c_all = ExplicitBPTT.apply(self.cell, x, h0, c0, g("weight_ih"), g("weight_hh"), b_ih, b_hh, w_hr, rec)
+        out, c_all = ExplicitBPTT.apply(
+            self.cell, x, h0, c0, g("weight_ih"), g("weight_hh"), b_ih, b_hh, w_hr, rec
+        )
         return out, (c_all if self.cell == "lstm" else None)
 
 
@@ -373,7 +413,9 @@ class RNN(_TorchRecurrent, nn.RNN):
 
     _torch_cls = nn.RNN
 
-    def __init__(self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs):
+    def __init__(
+        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
+    ):
         nn.RNN.__init__(self, *args, **kwargs)
         self.cell = "rnn_relu" if self.nonlinearity == "relu" else "rnn_tanh"
         self._setup(init, init_std, engine)
@@ -388,7 +430,9 @@ class GRU(_TorchRecurrent, nn.GRU):
     _torch_cls = nn.GRU
     cell = "gru"
 
-    def __init__(self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs):
+    def __init__(
+        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
+    ):
         nn.GRU.__init__(self, *args, **kwargs)
         self._setup(init, init_std, engine)
 
@@ -403,6 +447,8 @@ class LSTM(_TorchRecurrent, nn.LSTM):
     _torch_cls = nn.LSTM
     cell = "lstm"
 
-    def __init__(self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs):
+    def __init__(
+        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
+    ):
         nn.LSTM.__init__(self, *args, **kwargs)
         self._setup(init, init_std, engine)

@@ -29,7 +29,7 @@ def read_text(path: str | Path, what: str = "text file") -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(
-            f"{what} {p} is not UTF-8 (byte {e.start}: {raw[e.start:e.start + 1]!r}); "
+            f"{what} {p} is not UTF-8 (byte {e.start}: {raw[e.start : e.start + 1]!r}); "
             "convert it, e.g. `iconv -f latin1 -t utf-8`"
         ) from None
     if not text.strip():

@@ -74,13 +74,13 @@ def _data_sha(tensors: dict[str, torch.Tensor]) -> str:
     h = hashlib.sha256()
     for k in sorted(tensors):
         h.update(k.encode())
-        h.update(tensors[k].detach().contiguous().cpu().view(-1).view(torch.uint8).numpy().tobytes())
+        h.update(
+            tensors[k].detach().contiguous().cpu().view(-1).view(torch.uint8).numpy().tobytes()
+        )
     return h.hexdigest()
 
 
-def save_run(
-    run_dir: str | Path, tensors: dict[str, torch.Tensor], config: dict[str, Any]
-) -> Path:
+def save_run(run_dir: str | Path, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> Path:
     """Save weights + config atomically.
 
     The weights file embeds the config and a hash of its tensor data in its safetensors
@@ -109,7 +109,9 @@ def read_config(run_dir: str | Path) -> dict[str, Any]:
     """Read and sanity-check ``config.json`` of a run directory."""
     run_dir = Path(run_dir)
     if not run_dir.exists():
-        raise CheckpointError(f"run directory {run_dir} does not exist (train one first, or check the path)")
+        raise CheckpointError(
+            f"run directory {run_dir} does not exist (train one first, or check the path)"
+        )
     if not run_dir.is_dir():
         raise CheckpointError(f"{run_dir} is not a run directory (expected a folder with {CONFIG})")
     path = run_dir / CONFIG
@@ -176,7 +178,9 @@ def safe_open_metadata(blob: bytes) -> dict[str, str]:
     return json.loads(blob[8 : 8 + n]).get("__metadata__") or {}
 
 
-def load_weights_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: str) -> None:
+def load_weights_into(
+    module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: str
+) -> None:
     """``load_state_dict`` with a message naming the file when architectures differ."""
     want = module.state_dict()
     missing = sorted(set(want) - set(tensors))
@@ -190,7 +194,9 @@ def load_weights_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor],
             parts.append(f"unexpected {extra[:3]}")
         if bad:
             k = bad[0]
-            parts.append(f"shape of {k} is {tuple(tensors[k].shape)}, expected {tuple(want[k].shape)}")
+            parts.append(
+                f"shape of {k} is {tuple(tensors[k].shape)}, expected {tuple(want[k].shape)}"
+            )
         raise CheckpointError(f"{where} was saved from another architecture: " + "; ".join(parts))
     module.load_state_dict(tensors)
 
@@ -209,9 +215,7 @@ def flatten_state(obj: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], 
             return {"__tensor__": path}
         if isinstance(x, dict):
             # JSON keys must be strings: remember int keys (optimizer state uses them)
-            return {
-                "__dict__": [[k, walk(v, f"{path}.{k}")] for k, v in x.items()]
-            }
+            return {"__dict__": [[k, walk(v, f"{path}.{k}")] for k, v in x.items()]}
         if isinstance(x, (list, tuple)):
             return [walk(v, f"{path}.{i}") for i, v in enumerate(x)]
         return x
@@ -245,7 +249,9 @@ def load_state(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     meta_path, blob_path = run_dir / STATE_META, run_dir / STATE
     if not meta_path.exists() or not blob_path.exists():
-        raise CheckpointError(f"{run_dir} has no resumable state ({STATE_META}); start without --resume")
+        raise CheckpointError(
+            f"{run_dir} has no resumable state ({STATE_META}); start without --resume"
+        )
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

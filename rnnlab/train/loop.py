@@ -87,7 +87,9 @@ def _set_rng_state(s: dict[str, Any]) -> None:
     torch.set_rng_state(s["torch"])
     st = json.loads(s["python"])
     random.setstate((st[0], tuple(st[1]), st[2]))
-    np.random.set_state(("MT19937", np.array(json.loads(s["numpy"]), dtype=np.uint32), s["numpy_pos"], 0, 0.0))
+    np.random.set_state(
+        ("MT19937", np.array(json.loads(s["numpy"]), dtype=np.uint32), s["numpy_pos"], 0, 0.0)
+    )
 
 
 class _Log:
@@ -109,7 +111,9 @@ class _Log:
             w = csv.writer(f)
             if new:
                 w.writerow(self.fields)
-            w.writerow([row.get(k) if k != "metrics" else json.dumps(row.get(k)) for k in self.fields])
+            w.writerow(
+                [row.get(k) if k != "metrics" else json.dumps(row.get(k)) for k in self.fields]
+            )
 
 
 def read_log(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -197,8 +201,14 @@ def fit(
         else:
             since_best += 1
         if log:
-            log.write(dict(step=step, elapsed=round(time.monotonic() - t0 + elapsed0, 3),
-                           split="val", metrics=metrics))
+            log.write(
+                dict(
+                    step=step,
+                    elapsed=round(time.monotonic() - t0 + elapsed0, 3),
+                    split="val",
+                    metrics=metrics,
+                )
+            )
         checkpoint()
         return bool(cfg.patience) and since_best >= cfg.patience
 
@@ -212,7 +222,9 @@ def fit(
             model.train()
             while True:
                 elapsed = time.monotonic() - t0 + elapsed0
-                if (cfg.steps and step >= cfg.steps) or (cfg.time_budget and elapsed >= cfg.time_budget):
+                if (cfg.steps and step >= cfg.steps) or (
+                    cfg.time_budget and elapsed >= cfg.time_budget
+                ):
                     break
                 f = lr_factor(cfg, step, elapsed)
                 for g in opt.param_groups:
@@ -234,24 +246,45 @@ def fit(
                 if step % cfg.log_every == 0:
                     tps = tokens / max(now - tok_t0, 1e-9)
                     if log:
-                        log.write(dict(step=step, elapsed=round(now - t0 + elapsed0, 3),
-                                       lr=cfg.lr * f, train_loss=run_loss,
-                                       tokens_per_s=round(tps, 1), split="train"))
+                        log.write(
+                            dict(
+                                step=step,
+                                elapsed=round(now - t0 + elapsed0, 3),
+                                lr=cfg.lr * f,
+                                train_loss=run_loss,
+                                tokens_per_s=round(tps, 1),
+                                split="train",
+                            )
+                        )
                     tokens, tok_t0 = 0, now
                     info = f"loss {run_loss:.3f} {describe({'loss': run_loss})}{tps:,.0f} tok/s"
                     done = min(now - t0 + elapsed0, cfg.time_budget) if by_time else step
                     bar.update(task, completed=done, info=info)
-                due = (now - last_eval_t >= cfg.eval_every_s) if cfg.eval_every_s else step % cfg.eval_every == 0
+                due = (
+                    (now - last_eval_t >= cfg.eval_every_s)
+                    if cfg.eval_every_s
+                    else step % cfg.eval_every == 0
+                )
                 if due:
                     last_eval_t = now
                     if evaluate():
                         stop_reason = "early stop"
                         break
-            if step and (not history or history[-1]["step"] != step) and math.isfinite(run_loss or 0):
+            if (
+                step
+                and (not history or history[-1]["step"] != step)
+                and math.isfinite(run_loss or 0)
+            ):
                 evaluate()
     except KeyboardInterrupt:
         # Keep the state written at the last evaluation: it is consistent (model, optimizer,
         # data position and RNG of one step), so --resume continues exactly from there.
         raise
-    return {"steps": step, "best": best, "metrics": metrics, "stop_reason": stop_reason,
-            "history": history, "elapsed": time.monotonic() - t0 + elapsed0}
+    return {
+        "steps": step,
+        "best": best,
+        "metrics": metrics,
+        "stop_reason": stop_reason,
+        "history": history,
+        "elapsed": time.monotonic() - t0 + elapsed0,
+    }

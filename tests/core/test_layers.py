@@ -44,7 +44,9 @@ def _ref_run(r, x, lengths, bf):
 @pytest.mark.parametrize("engine", ["explicit", "native"])
 def test_matches_torch_nn_all_combinations(spec, engine):
     ours, ref, kw = spec
-    for L, bi, bf, use_len in itertools.product([1, 2, 3], [False, True], [False, True], [False, True]):
+    for L, bi, bf, use_len in itertools.product(
+        [1, 2, 3], [False, True], [False, True], [False, True]
+    ):
         m, r = _pair(ours, ref, L, bi, bf, kw, engine=engine)
         B, T = 4, 6
         x = torch.randn(B, T, 5) if bf else torch.randn(T, B, 5)
@@ -79,11 +81,17 @@ def test_explicit_gradients_match_torch_autograd(spec):
 def test_gradcheck_explicit_bptt(spec):
     ours, _, kw = spec
     torch.manual_seed(1)
-    m = ours(3, 4, num_layers=2, bidirectional=True, batch_first=True, engine="explicit", **kw).double()
+    m = ours(
+        3, 4, num_layers=2, bidirectional=True, batch_first=True, engine="explicit", **kw
+    ).double()
     x = torch.randn(2, 5, 3, dtype=torch.float64, requires_grad=True)
     hs = 3 if kw.get("proj_size") else 4
     h0 = torch.randn(4, 2, hs, dtype=torch.float64, requires_grad=True)
-    hx = (h0, torch.randn(4, 2, 4, dtype=torch.float64, requires_grad=True)) if ours is rl.LSTM else h0
+    hx = (
+        (h0, torch.randn(4, 2, 4, dtype=torch.float64, requires_grad=True))
+        if ours is rl.LSTM
+        else h0
+    )
     lengths = torch.tensor([5, 3])
     params = list(m.parameters())
 
@@ -100,10 +108,14 @@ def test_gradcheck_explicit_bptt(spec):
     names = [n for n, _ in m.named_parameters()]
 
     def g(*ps):
-        out = torch.func.functional_call(m, dict(zip(names, ps)), (x.detach(),), {"lengths": lengths})
+        out = torch.func.functional_call(
+            m, dict(zip(names, ps)), (x.detach(),), {"lengths": lengths}
+        )
         return out[0]
 
-    assert torch.autograd.gradcheck(g, tuple(p.detach().requires_grad_() for p in params), atol=1e-7)
+    assert torch.autograd.gradcheck(
+        g, tuple(p.detach().requires_grad_() for p in params), atol=1e-7
+    )
 
 
 def test_state_dict_round_trip_and_keys():
