@@ -54,21 +54,21 @@ def engine_rows(
             ours.load_state_dict(peer.state_dict())
             x = torch.randn(B, T, H)
 
-            def train(m):
+            def train(m, x=x):
                 def f():
                     out, _ = m(x)
                     out.sum().backward()
 
                 return f
 
-            def infer(m):
+            def infer(m, x=x):
                 def f():
                     with torch.no_grad():
                         m(x)
 
                 return f
 
-            def trace():
+            def trace(ours=ours, x=x):
                 ours.trace(x, grad_of=lambda y: y.sum())
 
             t = {"ours_train": [], "peer_train": [], "ours_inf": [], "peer_inf": [], "trace": []}
