@@ -1,0 +1,96 @@
+"""Run directories: atomic, verified, clear errors; nested state without pickle."""
+
+import json
+
+import pytest
+import torch
+
+from rnnlab.errors import CheckpointError
+from rnnlab.train.checkpoint import (
+    CONFIG,
+    WEIGHTS,
+    flatten_state,
+    load_run,
+    load_state,
+    load_weights_into,
+    save_run,
+    save_state,
+    unflatten_state,
+)
+
+
+def test_round_trip_and_versions(tmp_path):
+    t = {"w": torch.arange(6.0).view(2, 3), "b": torch.ones(3, dtype=torch.float64)}
+    save_run(tmp_path, t, {"task": "lm", "arch": {"cell": "gru"}})
+    got, cfg = load_run(tmp_path, task="lm")
+    assert torch.equal(got["w"], t["w"]) and got["b"].dtype == torch.float64
+    assert cfg["format_version"] == 1 and cfg["torch_version"].startswith("2.13")
+    assert len(cfg["weights_sha256"]) == 64
+    assert not list(tmp_path.glob("*.tmp"))  # no temp files left behind
+
+
+def test_wrong_task_missing_dir_and_not_a_run(tmp_path):
+    save_run(tmp_path / "r", {"w": torch.zeros(1)}, {"task": "forecast"})
+    with pytest.raises(CheckpointError, match="holds a 'forecast' model, not a 'lm' model"):
+        load_run(tmp_path / "r", task="lm")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_run(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="not an rnnlab run directory"):
+        load_run(tmp_path / "empty")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CheckpointError, match="not a run directory"):
+        load_run(tmp_path / "file")
+
+
+def test_truncated_and_corrupted_weights_are_named(tmp_path):
+    save_run(tmp_path, {"w": torch.randn(100)}, {"task": "lm"})
+    blob = (tmp_path / WEIGHTS).read_bytes()
+    (tmp_path / WEIGHTS).write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(CheckpointError, match=r"model\.safetensors is truncated or corrupted"):
+        load_run(tmp_path)
+    flipped = bytearray(blob)
+    flipped[-5] ^= 0xFF  # a flipped bit inside the tensor data
+    (tmp_path / WEIGHTS).write_bytes(bytes(flipped))
+    with pytest.raises(CheckpointError, match="corrupted"):
+        load_run(tmp_path)
+    (tmp_path / CONFIG).write_text("{not json")
+    with pytest.raises(CheckpointError, match="config.json is corrupted"):
+        load_run(tmp_path)
+
+
+def test_crash_between_weights_and_config_still_loads_newest(tmp_path):
+    save_run(tmp_path, {"w": torch.zeros(3)}, {"task": "lm", "step": 1})
+    old_cfg = (tmp_path / CONFIG).read_text()
+    save_run(tmp_path, {"w": torch.ones(3)}, {"task": "lm", "step": 2})
+    (tmp_path / CONFIG).write_text(old_cfg)  # as if killed before config.json was replaced
+    t, cfg = load_run(tmp_path, task="lm")
+    assert torch.equal(t["w"], torch.ones(3)) and cfg["step"] == 2
+
+
+def test_load_weights_into_names_the_architecture_mismatch(tmp_path):
+    m = torch.nn.Linear(3, 2)
+    with pytest.raises(CheckpointError, match="another architecture.*shape of weight"):
+        load_weights_into(m, {"weight": torch.zeros(4, 3), "bias": torch.zeros(2)}, "runs/x")
+    with pytest.raises(CheckpointError, match="missing"):
+        load_weights_into(m, {"weight": torch.zeros(2, 3)}, "runs/x")
+
+
+def test_nested_state_round_trip_without_pickle(tmp_path):
+    m = torch.nn.Linear(3, 2)
+    opt = torch.optim.AdamW(m.parameters(), lr=0.1)
+    m(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    state = {"optimizer": opt.state_dict(), "step": 7, "rng": torch.get_rng_state(), "pos": [1, 2]}
+    tensors, skel = flatten_state(state)
+    json.dumps(skel)  # the skeleton is plain JSON
+    back = unflatten_state(tensors, skel)
+    assert back["step"] == 7 and back["pos"] == [1, 2]
+    opt2 = torch.optim.AdamW(m.parameters(), lr=0.1)
+    opt2.load_state_dict(back["optimizer"])
+    assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    save_state(tmp_path, state)
+    assert load_state(tmp_path)["step"] == 7
+    (tmp_path / "state.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_state(tmp_path)
