@@ -93,17 +93,39 @@ def _set_rng_state(s: dict[str, Any]) -> None:
 
 
 class _Log:
-    """Append-only CSV + JSONL log of the curve (flushed per line: a crash keeps what was seen)."""
+    """Append-only CSV + JSONL log of the curve (flushed per line: a crash keeps what was seen),
+    and TensorBoard scalars when a log directory is given (optional dependency)."""
 
-    def __init__(self, run_dir: Path, resume: bool):
+    def __init__(self, run_dir: Path, resume: bool, tb_dir: str | Path | None = None):
         self.jsonl = run_dir / "log.jsonl"
         self.csv = run_dir / "log.csv"
         if not resume:
             for p in (self.jsonl, self.csv):
                 p.unlink(missing_ok=True)
         self.fields = ["step", "elapsed", "lr", "train_loss", "tokens_per_s", "split", "metrics"]
+        self.tb = None
+        if tb_dir is not None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise InputError(
+                    "--log-dir needs TensorBoard: pip install -c constraints.txt 'rnnlab[tensorboard]'"
+                ) from None
+            self.tb = SummaryWriter(str(tb_dir))
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
 
     def write(self, row: dict[str, Any]) -> None:
+        if self.tb is not None:
+            step = row["step"]
+            for k in ("train_loss", "lr", "tokens_per_s"):
+                if row.get(k) is not None:
+                    self.tb.add_scalar(f"train/{k}", row[k], step)
+            for k, v in (row.get("metrics") or {}).items():
+                self.tb.add_scalar(f"val/{k}", v, step)
+            self.tb.flush()
         with self.jsonl.open("a") as f:
             f.write(json.dumps(row) + "\n")
         new = not self.csv.exists()
@@ -144,12 +166,14 @@ def fit(
     is_main: bool = True,
     describe: Callable[[dict[str, float]], str] = lambda m: "",
     parameters: Any = None,
+    log_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` until the budget is spent; return a summary with the best metrics.
 
     ``step_fn(batch) -> (loss, n_tokens)`` runs the forward pass (the loop does backward,
     clipping and the optimizer step). ``save_fn(run_dir, metrics)`` saves the best model.
     ``is_main`` is False on non-zero DDP ranks: they neither log nor save.
+    ``log_dir`` also writes TensorBoard scalars there (``--log-dir``).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -163,7 +187,7 @@ def fit(
         data.load_state_dict(st["data"])
         _set_rng_state(st["rng"])
         step, elapsed0, best, since_best = st["step"], st["elapsed"], st["best"], st["since_best"]
-    log = _Log(run_dir, resume) if is_main else None
+    log = _Log(run_dir, resume, log_dir) if is_main else None
 
     def checkpoint() -> None:
         if is_main:
@@ -280,6 +304,9 @@ def fit(
         # Keep the state written at the last evaluation: it is consistent (model, optimizer,
         # data position and RNG of one step), so --resume continues exactly from there.
         raise
+    finally:
+        if log:
+            log.close()
     return {
         "steps": step,
         "best": best,

@@ -30,7 +30,7 @@ class Source:
         self.i = s["i"]
 
 
-def _run(run_dir, resume=False, stop_at=None, steps=20):
+def _run(run_dir, resume=False, stop_at=None, steps=20, log_dir=None):
     torch.manual_seed(0)
     m = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.3), torch.nn.Linear(8, 1))
     calls = [0]
@@ -50,7 +50,7 @@ def _run(run_dir, resume=False, stop_at=None, steps=20):
     try:
         r = fit(m, cfg, run_dir, data=Source(), step_fn=step, eval_fn=evaluate,
                 save_fn=lambda p, met: save_run(p, m.state_dict(), {"task": "toy", "metrics": met}),
-                resume=resume, progress=False)
+                resume=resume, progress=False, log_dir=log_dir)
     except KeyboardInterrupt:
         r = None
     return m, r
@@ -92,3 +92,17 @@ def test_budget_and_duration_errors():
     assert parse_duration("1h30m") == 5400 and parse_duration("90s") == 90 and parse_duration("2.5m") == 150
     with pytest.raises(InputError, match="invalid duration"):
         parse_duration("soon")
+
+
+def test_tensorboard_scalars_match_the_plain_log(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _run(tmp_path / "run", log_dir=tmp_path / "tb")
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    val = [(e.step, e.value) for e in acc.Scalars("val/val_loss")]
+    rows = [(r["step"], r["metrics"]["val_loss"]) for r in read_log(tmp_path / "run") if r["split"] == "val"]
+    assert [s for s, _ in val] == [s for s, _ in rows]
+    for (_, a), (_, b) in zip(val, rows):
+        assert a == pytest.approx(b, rel=1e-6)
+    assert len(acc.Scalars("train/train_loss")) == 2  # log_every=10 over 20 steps
