@@ -1,0 +1,402 @@
+"""What the explorer shows, computed from a real model with the engine's ``trace``.
+
+Every function takes a ``LoadedModel`` (see ``registry``) and returns JSON-ready dicts:
+``trace`` (tokens, hidden states, gates, top-k predictions, surprise), ``gradients``
+(‖∂loss/∂h_t‖ per step), ``generate`` (sampled tokens with the distribution at each step),
+``neuron`` (what excites one unit over held-out text) and ``card`` (the model card).
+
+>>> out = trace(registry.get("gru"), "The cat sat on the mat")   # doctest: +SKIP
+>>> out["tokens"], out["steps"][-1]["top"][:3]                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from rnnlab.errors import InputError
+from rnnlab.serve.registry import LoadedModel
+
+MAX_CHARS = 2000
+MAX_TOKENS = 200
+START = "⟨s⟩"  # shown for the sentence-boundary token a next-word model starts from
+DECIMALS = 4
+
+
+# ---- tokens --------------------------------------------------------------------------------
+
+
+def encode(lm: LoadedModel, text: str) -> tuple[list[str], list[int]]:
+    """Token strings (as a person reads them) and ids; a next-word model with an
+    end-of-sequence token starts from it, as it did after every sentence in training."""
+    if not text or not text.strip():
+        raise InputError("text is empty: type a sentence")
+    if len(text) > MAX_CHARS:
+        raise InputError(f"text is {len(text)} characters; the limit is {MAX_CHARS}")
+    tok = lm.tokenizer
+    eos = getattr(tok, "eos_id", None)
+    ids = [int(i) for i in tok.encode(text)]
+    words = list(tok.split(text))
+    if len(words) != len(ids):  # defensive: show the vocabulary entries instead
+        words = [tok.vocab[i] for i in ids]
+    # a trailing end-of-sequence id added by encode would add a step nobody typed
+    while ids and eos is not None and ids[-1] == eos and len(ids) > 1:
+        ids, words = ids[:-1], words[:-1]
+    if lm.causal and eos is not None:
+        ids, words = [eos, *ids], [START, *words]
+    if len(ids) > MAX_TOKENS:
+        raise InputError(f"text is {len(ids)} tokens; the limit is {MAX_TOKENS} (shorten it)")
+    if not ids:
+        raise InputError("text has no tokens the model can read")
+    return words, ids
+
+
+def logits_of(model: Any, out: torch.Tensor) -> torch.Tensor:
+    """Vocabulary logits from recurrent-layer outputs (B,T,D*H)."""
+    f = getattr(model, "logits_from_output", None)
+    return f(out) if f is not None else model.head(out)
+
+
+def _r(t: torch.Tensor) -> list:
+    return t.detach().double().round(decimals=DECIMALS).tolist()
+
+
+def _topk(tok: Any, probs: torch.Tensor, k: int) -> list[list]:
+    p, i = probs.topk(min(k, probs.shape[-1]))
+    return [[tok.vocab[int(j)], round(float(q), 5)] for q, j in zip(p, i)]
+
+
+# ---- trace ---------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def trace(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
+    """Tokens, per-layer/direction hidden states and gates, and per-step predictions.
+
+    ``steps[t]``: ``top`` = top-k of the model's distribution at step t (the next word for a
+    next-word model; the word at t given both sides for a fill-in model), ``target`` = the
+    word that actually came there, ``p`` = the probability the model gave it, ``bits`` =
+    its surprisal −log2 p.
+    """
+    model, tok = lm.model, lm.tokenizer
+    words, ids = encode(lm, text)
+    x = torch.tensor([ids])
+    tr = model.rnn.trace(model.embed(x))
+    probs = F.softmax(logits_of(model, tr.output)[0].float(), dim=-1)
+    T = len(ids)
+    steps = []
+    for t in range(T):
+        tgt = (t + 1 if t + 1 < T else None) if lm.causal else t
+        step: dict[str, Any] = {
+            "top": _topk(tok, probs[t], k),
+            "target": None,
+            "p": None,
+            "bits": None,
+        }
+        if tgt is not None:
+            p = float(probs[t, ids[tgt]])
+            step.update(target=words[tgt], p=round(p, 6), bits=round(-math.log2(max(p, 1e-12)), 4))
+        steps.append(step)
+    hidden = [[_r(h[0]) for h in layer] for layer in tr.hidden]
+    gates = [[{k2: _r(v[0]) for k2, v in g.items()} for g in layer] for layer in tr.gates]
+    pca = [
+        [project(lm, layer, d, tr.hidden[layer][d][0]) for d in range(len(tr.hidden[0]))]
+        for layer in range(len(tr.hidden))
+    ]
+    return {
+        "model": lm.name,
+        "label": lm.label,
+        **lm.info,
+        "tokens": words,
+        "ids": ids,
+        "hidden": hidden,
+        "gates": gates,
+        "pca": pca,
+        "steps": steps,
+        "mean_bits": _mean([s["bits"] for s in steps]),
+    }
+
+
+def _mean(xs: list) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return round(sum(xs) / len(xs), 4) if xs else None
+
+
+# ---- held-out states: PCA basis and neuron statistics ----------------------------------------
+
+
+@torch.no_grad()
+def heldout_states(lm: LoadedModel, max_sentences: int = 300) -> dict[str, Any]:
+    """Hidden states of the model over (part of) its held-out text, cached per model."""
+    with lm.lock:
+        if "heldout" in lm.cache:
+            return lm.cache["heldout"]
+        lines = [s for s in lm.heldout_text().splitlines() if s.strip()][:max_sentences]
+        seqs = []
+        for s in lines:
+            try:
+                seqs.append(encode(lm, s))
+            except InputError:
+                continue
+        res: dict[str, Any] = {"tokens": [], "sentence": [], "states": None}
+        if seqs:
+            model = lm.model
+            L = max(len(i) for _, i in seqs)
+            ids = torch.zeros(len(seqs), L, dtype=torch.long)
+            for b, (_, i) in enumerate(seqs):
+                ids[b, : len(i)] = torch.tensor(i)
+            lengths = torch.tensor([len(i) for _, i in seqs])
+            tr = model.rnn.trace(model.embed(ids), lengths=lengths)
+            mask = torch.arange(L).unsqueeze(0) < lengths.unsqueeze(1)
+            res["states"] = [[h[mask] for h in layer] for layer in tr.hidden]
+            for b, (w, _) in enumerate(seqs):
+                res["tokens"] += w
+                res["sentence"] += [b] * len(w)
+            res["lines"] = [w for w, _ in seqs]
+        lm.cache["heldout"] = res
+        return res
+
+
+def _basis(lm: LoadedModel, layer: int, d: int, fallback: torch.Tensor):
+    key = f"pca{layer}.{d}"
+    if key in lm.cache:
+        return lm.cache[key]
+    st = heldout_states(lm)["states"]
+    data, source = (st[layer][d], "held-out text") if st is not None else (fallback, "this text")
+    mean = data.mean(0)
+    _, s, v = torch.linalg.svd(data - mean, full_matrices=False)
+    var = s**2 / max(float((s**2).sum()), 1e-12)
+    basis = (mean, v[:2].T, [round(float(e), 4) for e in var[:2]], source)
+    if st is not None:
+        lm.cache[key] = basis
+    return basis
+
+
+def project(lm: LoadedModel, layer: int, d: int, h: torch.Tensor) -> dict[str, Any]:
+    """2-D PCA coordinates of a trajectory (T,H) in the basis of held-out states."""
+    if h.shape[0] < 2 and heldout_states(lm)["states"] is None:
+        return {"points": [[0.0, 0.0]] * h.shape[0], "explained": [0.0, 0.0], "basis": "none"}
+    mean, comp, explained, source = _basis(lm, layer, d, h)
+    if comp.shape[1] < 2:  # a one-unit state: pad the second axis
+        comp = torch.cat([comp, torch.zeros_like(comp)], 1)
+    return {"points": _r((h - mean) @ comp), "explained": explained, "basis": source}
+
+
+def neuron(lm: LoadedModel, layer: int, direction: int, unit: int, k: int = 15) -> dict[str, Any]:
+    """The held-out tokens that drive unit ``unit`` highest and lowest, with their context."""
+    check_unit(lm, layer, direction, unit)
+    hs = heldout_states(lm)
+    if hs["states"] is None:
+        return {
+            "unit": unit,
+            "top": [],
+            "bottom": [],
+            "sample": [],
+            "note": "no held-out text is known for this model",
+        }
+    a = hs["states"][layer][direction][:, unit]
+    toks, sent = hs["tokens"], hs["sentence"]
+
+    def ctx(i: int) -> dict[str, Any]:
+        j0 = max(i - 4, 0)
+        while sent[j0] != sent[i]:
+            j0 += 1
+        return {"token": toks[i], "before": " ".join(toks[j0:i]), "value": round(float(a[i]), 4)}
+
+    order = torch.argsort(a, descending=True).tolist()
+    n = len(order)
+
+    def distinct(idx: list[int]) -> list[dict[str, Any]]:
+        # many sentences share a prefix, hence the same state: list each word once
+        seen, out = set(), []
+        for j in idx:
+            if toks[j] not in seen:
+                seen.add(toks[j])
+                out.append(ctx(j))
+                if len(out) == k:
+                    break
+        return out
+
+    sample, i = [], 0  # the first held-out sentences, with the unit's value on each token
+    while i < n and len(sample) < 60:
+        sample.append([toks[i], round(float(a[i]), 4), sent[i]])
+        i += 1
+    return {
+        "model": lm.name,
+        "layer": layer,
+        "direction": direction,
+        "unit": unit,
+        "top": distinct(order),
+        "bottom": distinct(order[::-1]),
+        "sample": sample,
+        "mean": round(float(a.mean()), 4),
+        "n_tokens": n,
+    }
+
+
+def check_unit(lm: LoadedModel, layer: int, direction: int, unit: int) -> None:
+    info = lm.info
+    if not 0 <= layer < info["layers"]:
+        raise InputError(f"layer must be 0..{info['layers'] - 1} for {lm.name}, got {layer}")
+    if not 0 <= direction < info["directions"]:
+        raise InputError(
+            f"direction must be 0..{info['directions'] - 1} for {lm.name}, got {direction}"
+        )
+    if not 0 <= unit < info["hidden_size"]:
+        raise InputError(f"unit must be 0..{info['hidden_size'] - 1} for {lm.name}, got {unit}")
+
+
+# ---- gradients through time ----------------------------------------------------------------
+
+
+def gradients(lm: LoadedModel, text: str, position: int | None = None) -> dict[str, Any]:
+    """‖∂loss/∂h_t‖ for every step t, where loss = −log p(word the model should predict at
+    ``position``) (the next word for a next-word model, the word itself for a fill-in
+    model). Default position: the last one that has a target."""
+    model = lm.model
+    words, ids = encode(lm, text)
+    T = len(ids)
+    last = T - 2 if lm.causal else T - 1
+    if last < 0:
+        raise InputError("text needs at least one word after the start to have a loss")
+    if position is None:
+        position = last
+    if not 0 <= position <= last:
+        raise InputError(f"position must be 0..{last} for this text ({T} tokens), got {position}")
+    tgt = position + 1 if lm.causal else position
+    target = torch.tensor([ids[tgt]])
+
+    def loss_fn(out: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits_of(model, out)[:, position], target)
+
+    with torch.no_grad():
+        x = model.embed(torch.tensor([ids]))
+    tr = model.rnn.trace(x, grad_of=loss_fn)
+    # 4 significant digits, not 4 decimals: the point is how tiny the early ones get
+    norms = [
+        [[float(f"{v:.4g}") for v in g[0].norm(dim=-1).tolist()] for g in layer]
+        for layer in tr.grad_h
+    ]
+    with torch.no_grad():
+        loss = float(loss_fn(tr.output))
+    return {
+        "model": lm.name,
+        "label": lm.label,
+        **lm.info,
+        "tokens": words,
+        "position": position,
+        "target": words[tgt],
+        "target_index": tgt,
+        "loss": round(loss, 5),
+        "norms": norms,
+    }
+
+
+# ---- generation ----------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def generate(
+    lm: LoadedModel,
+    prompt: str,
+    length: int = 20,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    k: int = 5,
+) -> dict[str, Any]:
+    """Sample ``length`` tokens after ``prompt``, carrying the state (no re-reading); each step
+    reports the token, its probability and the top-k of the (tempered) distribution."""
+    if not lm.causal:
+        raise InputError(
+            f"{lm.label} fills in blanks (it reads both ways); it cannot "
+            "generate: pick a next-word model"
+        )
+    model, tok = lm.model, lm.tokenizer
+    words, ids = encode(lm, prompt)
+    gen = torch.Generator().manual_seed(seed if seed is not None else torch.seed() % 2**31)
+    logits, state = model(torch.tensor([ids]))
+    eos = getattr(tok, "eos_id", None)
+    steps, out_ids = [], []
+    for _ in range(length):
+        z = logits[0, -1].float() / max(temperature, 1e-4)
+        if top_k:
+            kth = z.topk(min(top_k, z.shape[0])).values[-1]
+            z = z.masked_fill(z < kth, -math.inf)
+        p = F.softmax(z, dim=-1)
+        nxt = int(torch.multinomial(p, 1, generator=gen))
+        steps.append(
+            {"token": tok.vocab[nxt], "p": round(float(p[nxt]), 5), "top": _topk(tok, p, k)}
+        )
+        out_ids.append(nxt)
+        if nxt == eos:
+            break
+        logits, state = model(torch.tensor([[nxt]]), state)
+    text = tok.decode([i for i in out_ids if i != eos])
+    return {
+        "model": lm.name,
+        "prompt_tokens": words,
+        "steps": steps,
+        "text": text,
+        "temperature": temperature,
+    }
+
+
+@torch.no_grad()
+def predict(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
+    """Top-k of the next token after ``text`` (next-word models only)."""
+    if not lm.causal:
+        raise InputError(f"{lm.label} fills in blanks; use /api/trace for it")
+    words, ids = encode(lm, text)
+    logits, _ = lm.model(torch.tensor([ids]))
+    return {
+        "model": lm.name,
+        "tokens": words,
+        "top": _topk(lm.tokenizer, F.softmax(logits[0, -1].float(), -1), k),
+    }
+
+
+# ---- model card ----------------------------------------------------------------------------
+
+
+def card(lm: LoadedModel) -> dict[str, Any]:
+    """Architecture, parameter count, training data, validation perplexity, training curve."""
+    from rnnlab.train.loop import read_log
+
+    cfg = lm.config
+    metrics = dict(cfg.get("metrics") or {})
+    ppl = metrics.get("val_ppl")
+    if ppl is None and metrics.get("val_loss") is not None:
+        ppl = math.exp(float(metrics["val_loss"]))
+    curve = {"train": [], "val": []}
+    if lm.run_dir is not None:
+        for row in read_log(lm.run_dir):
+            if row.get("split") == "train" and row.get("train_loss") is not None:
+                curve["train"].append([row["step"], round(row["train_loss"], 4)])
+            elif row.get("split") == "val" and row.get("metrics"):
+                v = row["metrics"].get("val_loss")
+                if v is not None:
+                    curve["val"].append([row["step"], round(v, 4)])
+    skip = {"tokenizer", "vocab", "metrics", "weights_sha256", "format_version"}
+    return {
+        "model": lm.name,
+        "label": lm.label,
+        **lm.info,
+        "vocab_size": len(lm.tokenizer),
+        "level": getattr(lm.tokenizer, "level", "?"),
+        "data": lm.meta.get("data") or cfg.get("data_description") or str(cfg.get("data", "")),
+        "val_ppl": None if ppl is None else round(float(ppl), 3),
+        "metrics": metrics,
+        "config": {k: v for k, v in cfg.items() if k not in skip and _small(v)},
+        "curve": curve,
+        "run_dir": str(lm.run_dir) if lm.run_dir else None,
+    }
+
+
+def _small(v: Any) -> bool:
+    return isinstance(v, (int, float, str, bool, type(None))) or (
+        isinstance(v, (list, dict)) and len(str(v)) < 300
+    )

@@ -1,0 +1,1 @@
+"""Optional per-task pages of the explorer; each module exposes ``router: APIRouter``."""

@@ -1,0 +1,177 @@
+"""The explorer's ``/speech`` page: pick an FSDD recording, upload a WAV or record one, and see
+its log-mel spectrogram, the model's per-frame CTC posteriors and the decoded digits.
+
+The model is the run directory named by ``$RNNLAB_SPEECH_RUN`` (train one with
+``rnnlab speech train``); without it the page explains how to get one.
+
+* ``GET /api/speech/model`` — ``{available, run, task, metrics, samples, how_to}``
+* ``GET /api/speech/sample/{name}`` — an FSDD recording of the run's test split (to play it)
+* ``POST /api/speech/transcribe?sample=NAME`` or with a WAV file as the request body —
+  ``{text, digits, duration, feature_hop_s, frame_s, spectrogram (T, F), posteriors (T', 11),
+  symbols}``
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+
+from rnnlab.errors import RnnlabError
+
+router = APIRouter()
+PAGE_PATH, PAGE_LABEL = "/speech", "Speech"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+MAX_BYTES = 8_000_000  # a WAV upload larger than this is refused (about 90 s of 44.1 kHz mono)
+MAX_SECONDS = 30.0
+N_SAMPLES = 30
+HOW_TO = (
+    "rnnlab speech train --data ../shared/data/fsdd --task connected --time-budget 10m "
+    "--out runs/speech-connected\n"
+    "RNNLAB_SPEECH_RUN=runs/speech-connected rnnlab serve"
+)
+_NAME = re.compile(r"^\d_[A-Za-z0-9-]+_\d+\.wav$")
+
+
+@router.get("/speech", include_in_schema=False)
+def speech_page() -> FileResponse:
+    return FileResponse(STATIC / "speech.html", headers={"Cache-Control": "no-cache"})
+
+
+def _run() -> str | None:
+    return os.environ.get("RNNLAB_SPEECH_RUN") or None
+
+
+@lru_cache(maxsize=4)
+def _load(run: str, mtime: float):
+    from rnnlab.tasks.speech import load_speech
+
+    return load_speech(run)
+
+
+def _recognizer():
+    run = _run()
+    if run is None:
+        raise HTTPException(503, f"no speech model: set RNNLAB_SPEECH_RUN. {HOW_TO}")
+    cfg = Path(run) / "config.json"
+    try:
+        return _load(run, cfg.stat().st_mtime if cfg.exists() else 0.0)
+    except RnnlabError as e:
+        raise HTTPException(503, f"RNNLAB_SPEECH_RUN={run}: {e}") from None
+
+
+@lru_cache(maxsize=4)
+def _samples(run: str, mtime: float) -> dict[str, Path]:
+    """Up to ``N_SAMPLES`` test-split recordings of the run's data folder, two per digit."""
+    from rnnlab.data.audio import fsdd_index, split_recordings
+    from rnnlab.errors import InputError
+
+    rec = _load(run, mtime)
+    sp = rec.config["split"]
+    try:
+        test = split_recordings(
+            fsdd_index(rec.config["data"]), sp["kind"], sp["seed"], sp.get("test_speaker")
+        )["test"]
+    except InputError:  # the data folder moved: the page still takes uploads
+        return {}
+    out: dict[str, Path] = {}
+    for r in sorted(test, key=lambda r: (r.index, r.speaker, r.digit)):
+        if sum(1 for n in out if n.startswith(f"{r.digit}_")) < N_SAMPLES // 10:
+            out[r.path.name] = r.path
+    return dict(sorted(out.items()))
+
+
+def _sample_paths() -> dict[str, Path]:
+    rec = _recognizer()
+    run = _run()
+    del rec  # loaded (and cached) above; _samples reuses it
+    cfg = Path(run) / "config.json"
+    return _samples(run, cfg.stat().st_mtime if cfg.exists() else 0.0)
+
+
+@router.get("/api/speech/model")
+def model_info() -> dict[str, Any]:
+    """Which model the page uses, its test figures and a few recordings to try."""
+    run = _run()
+    if run is None:
+        return {
+            "available": False,
+            "run": None,
+            "how_to": HOW_TO,
+            "reason": "RNNLAB_SPEECH_RUN is not set",
+        }
+    try:
+        rec = _recognizer()
+    except HTTPException as e:
+        return {"available": False, "run": run, "how_to": HOW_TO, "reason": e.detail}
+    return {
+        "available": True,
+        "run": run,
+        "task": rec.task,
+        "split": rec.config.get("split"),
+        "metrics": rec.config.get("metrics", {}),
+        "model": rec.config.get("model"),
+        "samples": list(_sample_paths()),
+        "how_to": HOW_TO,
+    }
+
+
+@router.get("/api/speech/sample/{name}")
+def sample_audio(name: str) -> FileResponse:
+    """One of the listed recordings, as audio/wav (the page plays it)."""
+    paths = _sample_paths()
+    if not _NAME.match(name) or name not in paths:
+        raise HTTPException(404, f"unknown sample {name!r}; choose one of {list(paths)[:5]}...")
+    return FileResponse(paths[name], media_type="audio/wav")
+
+
+@router.post("/api/speech/transcribe")
+async def transcribe(
+    request: Request,
+    sample: str | None = Query(None, max_length=64, description="A name from /api/speech/model."),
+    beam: int = Query(1, ge=1, le=16, description="Beam width (1 = greedy)."),
+) -> dict[str, Any]:
+    """Spectrogram, per-frame posteriors and decoded digits of a sample or an uploaded WAV."""
+    from rnnlab.data.audio import load_audio
+
+    rec = _recognizer()
+    if sample is not None:
+        paths = _sample_paths()
+        if sample not in paths:
+            raise HTTPException(404, f"unknown sample {sample!r}")
+        wave = load_audio(paths[sample], rec.fcfg.rate)
+        name = sample
+    else:
+        raw = await request.body()
+        if len(raw) > MAX_BYTES:
+            raise HTTPException(
+                413, f"the upload is {len(raw):,} bytes; the limit is {MAX_BYTES:,}"
+            )
+        if not raw:
+            raise HTTPException(422, "the request has no audio: send a WAV file as the body")
+        wave = load_audio(raw, rec.fcfg.rate)  # InputError → 422 with its message
+        name = "upload"
+    seconds = len(wave) / rec.fcfg.rate
+    if seconds > MAX_SECONDS:
+        raise HTTPException(
+            413, f"the audio is {seconds:.0f} s long; the limit is {MAX_SECONDS:.0f} s"
+        )
+    r = rec.transcribe(wave, beam)
+    import numpy as np
+
+    return {
+        "name": name,
+        "text": r["text"],
+        "digits": r["digits"],
+        "duration": round(seconds, 3),
+        "feature_hop_s": rec.fcfg.hop / rec.fcfg.rate,
+        "frame_s": rec.frame_seconds,
+        "spectrogram": np.round(r["features"], 2).tolist(),
+        "posteriors": np.round(np.exp(r["log_probs"]), 4).tolist(),
+        "symbols": ["blank", *"0123456789"],
+    }

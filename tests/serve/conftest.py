@@ -1,0 +1,87 @@
+"""Tiny real models for the explorer tests, trained here in a few seconds.
+
+``lm_registry``: "rnn" (vanilla, 1 layer), "lstm" (1 layer), "deep" (GRU, 2 layers), all
+trained by ``train_lm`` on a slice of the built-in corpus, and "bi" (a bidirectional
+fill-in-the-blank GRU trained by ``train_fill``). Held-out text: the corpus's val split.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnlab.data.builtin import corpus_text, sentences
+
+TRAIN = sentences("train")[:3000]
+VAL = sentences("val")[:150]
+
+
+@pytest.fixture(scope="session")
+def lm_runs(tmp_path_factory):
+    from rnnlab.serve.fillin import train_fill
+    from rnnlab.tasks.lm import load_lm, train_lm
+
+    root = tmp_path_factory.mktemp("explorer-runs")
+    text, val = "\n".join(TRAIN) + "\n", "\n".join(VAL) + "\n"
+    for name, cell, layers in (("rnn", "rnn", 1), ("lstm", "lstm", 1), ("deep", "gru", 2)):
+        train_lm(
+            text,
+            root / name,
+            level="word",
+            val=val,
+            cell=cell,
+            layers=layers,
+            hidden=24,
+            embed=16,
+            seq_len=16,
+            batch=16,
+            steps=25,
+            lr=1e-2,
+            dropout=0.0,
+            progress=False,
+        )
+    tok = load_lm(root / "rnn").tokenizer
+    train_fill(
+        tok,
+        TRAIN,
+        VAL,
+        root / "bi",
+        cell="gru",
+        embed=16,
+        hidden=24,
+        batch=16,
+        steps=25,
+        lr=1e-2,
+        progress=False,
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def lm_registry(lm_runs):
+    from rnnlab.serve.registry import ModelRegistry
+
+    reg = ModelRegistry()
+    for name in ("rnn", "lstm", "deep", "bi"):
+        reg.add_run(
+            name,
+            lm_runs / name,
+            heldout=corpus_text("val"),
+            meta={"data": "a slice of the built-in corpus"},
+        )
+    reg.load_all()
+    return reg
+
+
+@pytest.fixture(scope="session")
+def explorer_app(lm_registry):
+    from rnnlab.serve.app import create_app
+
+    return create_app(lm_registry)
+
+
+@pytest.fixture(scope="session")
+def api_client(explorer_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(explorer_app) as c:
+        yield c

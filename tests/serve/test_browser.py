@@ -1,0 +1,219 @@
+"""The explorer page in Debian's chromium (playwright): it loads, reads, steps, and shows the
+numbers the API computed. Screenshots go to test-artifacts/ (look at them)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian chromium is not installed (/usr/bin/chromium; apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def explorer_url(explorer_app):
+    import uvicorn
+
+    from rnnlab.serve.server import free_port
+
+    port = free_port(0)
+    server = uvicorn.Server(
+        uvicorn.Config(explorer_app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    t0 = time.monotonic()
+    while not server.started:
+        if time.monotonic() - t0 > 20:
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    th.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pw_api = pytest.importorskip("playwright.sync_api")
+    with pw_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, explorer_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg = browser.new_page(viewport={"width": 1280, "height": 800})
+    pg.problems = []
+    pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
+    pg.on("console", lambda m: m.type == "error" and pg.problems.append(f"console: {m.text}"))
+    pg.on(
+        "request",
+        lambda r: (
+            r.url.startswith(explorer_url)
+            or r.url.startswith("data:")
+            or pg.problems.append(f"external request: {r.url}")
+        ),
+    )
+    pg.goto(explorer_url + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    yield pg
+    assert pg.problems == []
+    pg.close()
+
+
+def _api(page, path, body):
+    return page.evaluate(
+        """async ([p, b]) => (await fetch(p, {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify(b)})).json()""",
+        [path, body],
+    )
+
+
+def _bars(page, sel="#bars"):
+    return [
+        (r.get_attribute("data-word"), float(r.get_attribute("data-p")))
+        for r in page.query_selector_all(f"{sel} .barrow")
+    ]
+
+
+def test_read_step_and_values_match_the_api(page):
+    page.fill("#text", "The dog sat on the sofa")
+    page.select_option("#model", "lstm")
+    page.click("#read")
+    page.wait_for_function(
+        "window.explorerState.tr && window.explorerState.tr.model === 'lstm'"
+        " && window.explorerState.tr.tokens[1] === 'The'"
+        " && window.explorerState.tr.tokens[2] === 'dog'"
+    )
+    ref = _api(page, "/api/trace", {"model": "lstm", "text": "The dog sat on the sofa", "k": 5})
+    assert page.inner_text("#pos").startswith("step 1 / 7")
+    for _ in range(3):
+        page.click("#fwd")
+    page.keyboard.press("ArrowRight")  # keyboard works too (focus is on a button)
+    page.keyboard.press("ArrowLeft")
+    assert page.inner_text("#pos").startswith("step 4 / 7")
+    # prediction bars = the API's top-k at this step
+    assert _bars(page) == [(w, p) for w, p in ref["steps"][3]["top"]]
+    # heatmap: filled up to the current step, with the API's values
+    cells = page.query_selector_all("#heatmap rect[data-v]")
+    H = len(ref["hidden"][0][0][0])
+    assert len(cells) == 4 * H
+    for c in cells[:: max(1, len(cells) // 37)]:
+        t, u = int(c.get_attribute("data-t")), int(c.get_attribute("data-u"))
+        assert float(c.get_attribute("data-v")) == pytest.approx(ref["hidden"][0][0][t][u])
+    # the gate readout gives the selected unit's exact values at this step
+    readout = page.inner_text("#gate-readout")
+    assert f"f = {ref['gates'][0][0]['f'][3][0]:.3f}" in readout
+    # gates of the LSTM are drawn, hover shows an exact value
+    assert {g.get_attribute("data-gate") for g in page.query_selector_all("#gates svg")} == {
+        "i",
+        "f",
+        "g",
+        "o",
+        "cell",
+    }
+    cell = page.query_selector("#gates svg[data-gate='f'] rect[data-v]")
+    cell.hover()
+    tip = page.inner_text("#tooltip")
+    assert "forget" not in tip and f"{float(cell.get_attribute('data-v')):.4f}" in tip
+    # step back, play to the end
+    page.click("#back")
+    assert page.inner_text("#pos").startswith("step 3 / 7")
+    page.click("#play")
+    page.wait_for_function(
+        "document.getElementById('pos').textContent.startsWith('step 7 / 7')", timeout=10000
+    )
+    page.screenshot(path=str(ARTIFACTS / "explorer_1280.png"), full_page=True)
+
+
+def test_switch_architecture_and_compare(page):
+    page.wait_for_function("document.querySelectorAll('#compare .cmp .barrow').length >= 4")
+    labels = [h.inner_text() for h in page.query_selector_all("#compare .cmp h3")]
+    assert len(labels) == 4
+    # columns stay on the same word, though only next-word models have a start step
+    page.click("#fwd")
+    page.click("#fwd")
+    assert "“cat”" in page.inner_text("#compare .cmp[data-model='bi']")
+    assert "“cat”" in page.inner_text("#compare .cmp[data-model='rnn']")
+    page.select_option("#model", "bi")
+    page.wait_for_function("window.explorerState.tr.model === 'bi'")
+    assert page.is_disabled("#dir") is False  # a bidirectional model has two directions
+    page.select_option("#dir", "1")
+    ref = _api(page, "/api/trace", {"model": "bi", "text": "The cat sat on the mat"})
+    v = page.query_selector("#heatmap rect[data-t='0'][data-u='3']").get_attribute("data-v")
+    assert float(v) == pytest.approx(ref["hidden"][0][1][0][3])
+    assert "both sides" in page.inner_text("#pred-explain")
+    page.select_option("#model", "deep")
+    page.wait_for_function("window.explorerState.tr.model === 'deep'")
+    page.select_option("#layer", "1")
+    assert page.query_selector("#gates svg[data-gate='z']") is not None
+
+
+def test_gradient_view_matches_the_api(page):
+    page.click("#grad-long")
+    page.wait_for_selector("#grads figure[data-model='lstm'] rect.gbar")
+    text = page.input_value("#grad-text")
+    for name in ("rnn", "lstm"):
+        ref = _api(page, "/api/gradients", {"model": name, "text": text})
+        bars = page.query_selector_all(f"#grads figure[data-model='{name}'] rect.gbar")
+        got = {int(b.get_attribute("data-t")): float(b.get_attribute("data-g")) for b in bars}
+        want = {t: v for t, v in enumerate(ref["norms"][0][0]) if v > 0}
+        assert got.keys() == want.keys()
+        assert all(got[t] == pytest.approx(want[t], rel=1e-6) for t in got)
+    # pick another word to differentiate
+    page.click("#grad-pick button:nth-child(3)")
+    page.wait_for_function(
+        "document.querySelector('#grad-pick button[aria-pressed=true]')"
+        ".textContent === document.querySelectorAll('#grad-pick button')[2].textContent"
+    )
+    page.locator("#grad-card").screenshot(path=str(ARTIFACTS / "explorer_gradients.png"))
+
+
+def test_generate_neuron_and_model_card(page):
+    page.fill("#gen-prompt", "I love eating")
+    page.click("#gen-run")
+    page.wait_for_selector("#gen-out[data-done='1']")
+    n = len(page.query_selector_all("#gen-out button.tok"))
+    assert 1 <= n <= 15 and len(_bars(page, "#gen-dist")) == 6
+    page.fill("#unit", "7")
+    page.press("#unit", "Enter")
+    page.wait_for_selector("#neuron ol.ctx li")
+    assert page.inner_text("#neuron-text").startswith("Unit 7")
+    assert "Parameters" in page.inner_text("#model-card")
+    assert page.query_selector("#curve polyline") is not None
+
+
+def test_phone_width(browser, explorer_url):
+    pg = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    pg.goto(explorer_url + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    # nothing but the scrollable diagrams is wider than the screen
+    wide = pg.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 392
+    pg.click("#fwd")
+    assert pg.inner_text("#pos").startswith("step 2")
+    pg.screenshot(path=str(ARTIFACTS / "explorer_phone.png"), full_page=True)
+    pg.close()
