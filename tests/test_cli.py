@@ -7,7 +7,9 @@ import rnnlab
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "rnnlab", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "rnnlab", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_version_and_help():

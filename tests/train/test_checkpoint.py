@@ -88,7 +88,9 @@ def test_nested_state_round_trip_without_pickle(tmp_path):
     assert back["step"] == 7 and back["pos"] == [1, 2]
     opt2 = torch.optim.AdamW(m.parameters(), lr=0.1)
     opt2.load_state_dict(back["optimizer"])
-    assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    assert torch.equal(
+        opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"]
+    )
     save_state(tmp_path, state)
     assert load_state(tmp_path)["step"] == 7
     (tmp_path / "state.safetensors").write_bytes(b"garbage")

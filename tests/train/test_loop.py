@@ -48,9 +48,18 @@ def _run(run_dir, resume=False, stop_at=None, steps=20, log_dir=None):
 
     cfg = TrainConfig(steps=steps, eval_every=5, lr=0.05, warmup=2)
     try:
-        r = fit(m, cfg, run_dir, data=Source(), step_fn=step, eval_fn=evaluate,
-                save_fn=lambda p, met: save_run(p, m.state_dict(), {"task": "toy", "metrics": met}),
-                resume=resume, progress=False, log_dir=log_dir)
+        r = fit(
+            m,
+            cfg,
+            run_dir,
+            data=Source(),
+            step_fn=step,
+            eval_fn=evaluate,
+            save_fn=lambda p, met: save_run(p, m.state_dict(), {"task": "toy", "metrics": met}),
+            resume=resume,
+            progress=False,
+            log_dir=log_dir,
+        )
     except KeyboardInterrupt:
         r = None
     return m, r
@@ -89,7 +98,11 @@ def test_budget_and_duration_errors():
         TrainConfig()
     with pytest.raises(InputError, match="positive"):
         TrainConfig(steps=0)
-    assert parse_duration("1h30m") == 5400 and parse_duration("90s") == 90 and parse_duration("2.5m") == 150
+    assert (
+        parse_duration("1h30m") == 5400
+        and parse_duration("90s") == 90
+        and parse_duration("2.5m") == 150
+    )
     with pytest.raises(InputError, match="invalid duration"):
         parse_duration("soon")
 
@@ -101,7 +114,11 @@ def test_tensorboard_scalars_match_the_plain_log(tmp_path):
     acc = EventAccumulator(str(tmp_path / "tb"))
     acc.Reload()
     val = [(e.step, e.value) for e in acc.Scalars("val/val_loss")]
-    rows = [(r["step"], r["metrics"]["val_loss"]) for r in read_log(tmp_path / "run") if r["split"] == "val"]
+    rows = [
+        (r["step"], r["metrics"]["val_loss"])
+        for r in read_log(tmp_path / "run")
+        if r["split"] == "val"
+    ]
     assert [s for s, _ in val] == [s for s, _ in rows]
     for (_, a), (_, b) in zip(val, rows):
         assert a == pytest.approx(b, rel=1e-6)
