@@ -231,8 +231,10 @@ def test_memory_challenge_and_hidden_state(server, page):
 
     page.click("#tab-hidden")
     page.click("#hid-start")
-    for _ in range(10):
-        expect(page.locator("#hid-fact")).not_to_have_text("")
+    for i in range(10):
+        # wait for fact i+1 itself: a click on "next" while the previous request is still
+        # in flight is ignored by the page, so racing ahead would skip a step
+        expect(page.locator("#hid-pos")).to_have_text(f"Fact {i + 1} of 10")
         page.locator("#hid-slots button.slot").first.click()
         page.click("#hid-next")
     expect(page.locator("#hid-q")).to_be_visible()
