@@ -6,7 +6,9 @@ Errors meant for the user (``RnnlabError``) print one line and exit with their c
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -36,6 +38,22 @@ def _root(
     """rnnlab: recurrent neural networks you can use, see and understand."""
 
 
+def _export(
+    run: Path = typer.Argument(..., help="Run directory (an lm, forecast or classify run)."),
+    fmt: str = typer.Option("onnx", "--format", help="onnx or torchscript."),
+    out: Path = typer.Option(
+        None, "--out", help="File to write (default RUN/model.onnx, RUN/model.torchscript.pt)."
+    ),
+    verify: bool = typer.Option(
+        True, "--verify/--no-verify", help="Run the file and compare with PyTorch."
+    ),
+) -> None:
+    """Export a trained model to ONNX or TorchScript (dynamic batch and sequence length)."""
+    from rnnlab.export import export_cmd
+
+    export_cmd(run, fmt, out, verify)
+
+
 def _register() -> None:
     # One sub-app per task module; each module keeps its own commands.
     from rnnlab import bench
@@ -48,6 +66,7 @@ def _register() -> None:
     app.add_typer(memory.app, name="memory")
     app.add_typer(classify.app, name="classify")
     app.add_typer(bench.app, name="bench")
+    app.command("export")(_export)
     try:
         from rnnlab.serve import cli as serve_cli
 
@@ -78,7 +97,17 @@ def main() -> None:
         if hasattr(e, "show") and isinstance(getattr(e, "exit_code", None), int):
             e.show()
             sys.exit(e.exit_code)
-        raise
+        if os.environ.get("RNNLAB_DEBUG"):
+            raise
+        # anything else is a bug: still one line (the traceback on request), exit code 1
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        typer.secho(
+            f"internal error: {type(e).__name__}: {msg} (a bug: please report it; "
+            "RNNLAB_DEBUG=1 shows the traceback)",
+            err=True,
+            fg="red",
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ class Forecaster(nn.Module):
         x = torch.cat([(y - last).unsqueeze(-1), y.unsqueeze(-1), feats], -1)
         out, _ = self.rnn(x)
         z = torch.cat([out[:, -1], last, fut.flatten(1)], 1)
-        o = self.head(z).view(len(y), self.horizon, self.n_out)
+        o = self.head(z).view(-1, self.horizon, self.n_out)  # -1, not len(y): exportable
         mid = self.base(y) + o[..., 0]
         if self.head_kind == "gaussian":
             return torch.stack([mid, F.softplus(o[..., 1] - 1) + 1e-3], -1)
