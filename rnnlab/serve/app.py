@@ -1,6 +1,9 @@
 """``create_app(registry)``: the FastAPI app of the explorer (API + static pages + optional
 views: the game and per-task pages, each an ``APIRouter`` in its own module).
 
+Every response goes through ``guard.Guard``: a body-size limit (64 KiB; the speech upload has
+its own), a per-request time limit and security headers (a CSP allowing this origin only).
+
 >>> app = create_app(registry)         # doctest: +SKIP
 >>> uvicorn.run(app, host="127.0.0.1", port=8765)   # doctest: +SKIP
 """
@@ -18,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from rnnlab.errors import InputError, RnnlabError
 from rnnlab.serve.api import router as api_router
+from rnnlab.serve.guard import MAX_BODY, REQUEST_TIMEOUT_S, Guard
 from rnnlab.serve.registry import ModelRegistry
 
 STATIC = Path(__file__).with_name("static")
@@ -36,9 +40,20 @@ def _readable(err: dict) -> str:
     return f"{where}: {err.get('msg', 'invalid value')}"
 
 
-def create_app(registry: ModelRegistry) -> FastAPI:
-    """The app serving ``registry``'s models; kept at ``app.state.registry``."""
-    app = FastAPI(title="rnnlab explorer", docs_url="/api/docs", redoc_url=None)
+def create_app(
+    registry: ModelRegistry,
+    *,
+    max_body: int = MAX_BODY,
+    request_timeout: float = REQUEST_TIMEOUT_S,
+) -> FastAPI:
+    """The app serving ``registry``'s models; kept at ``app.state.registry``.
+
+    ``max_body``: largest request body in bytes (413 above); ``request_timeout``: seconds
+    before a request is answered with 503 (0 = no limit).
+    """
+    # no Swagger page: it loads its script and styles from a CDN, which the CSP forbids
+    # (the schema stays at /openapi.json)
+    app = FastAPI(title="rnnlab explorer", docs_url=None, redoc_url=None)
     app.state.registry = registry
     app.state.pages = [{"path": "/", "label": "Explorer"}]
 
@@ -62,6 +77,7 @@ def create_app(registry: ModelRegistry) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, 500)
 
     app.include_router(api_router)
+    body_limits: dict[str, int] = {}
     for module, label, path in OPTIONAL_VIEWS:
         try:
             mod = importlib.import_module(module)
@@ -74,6 +90,7 @@ def create_app(registry: ModelRegistry) -> FastAPI:
         if router is None:
             continue
         app.include_router(router)
+        body_limits.update(getattr(mod, "BODY_LIMITS", {}))  # e.g. a WAV upload route
         app.state.pages.append(
             {"path": getattr(mod, "PAGE_PATH", path), "label": getattr(mod, "PAGE_LABEL", label)}
         )
@@ -87,4 +104,5 @@ def create_app(registry: ModelRegistry) -> FastAPI:
         return RedirectResponse("/")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(Guard, max_body=max_body, body_limits=body_limits, timeout=request_timeout)
     return app

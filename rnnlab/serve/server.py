@@ -1,25 +1,35 @@
-"""Start uvicorn on 127.0.0.1, on the given port or a free one if it is taken."""
+"""Start uvicorn on 127.0.0.1 (``--host`` to change), on the given port or a free one if it
+is taken."""
 
 from __future__ import annotations
 
+import errno
 import socket
 
 DEFAULT_PORT = 8765
+DEFAULT_HOST = "127.0.0.1"  # this machine only: the explorer has no login
 
 
-def free_port(preferred: int = DEFAULT_PORT, host: str = "127.0.0.1") -> int:
+def free_port(preferred: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> int:
     """``preferred`` if nobody listens on it, else a port the OS says is free."""
+    from rnnlab.errors import InputError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for port in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
             try:
-                s.bind((host, port))
-            except OSError:
+                s.bind((host.strip("[]"), port))
+            except socket.gaierror:
+                raise InputError(f"--host {host!r} is not a valid address or host name") from None
+            except OSError as e:
+                if e.errno == errno.EADDRNOTAVAIL:
+                    raise InputError(f"--host {host} is not an address of this machine") from None
                 continue
             return s.getsockname()[1]
-    raise OSError("no free TCP port on 127.0.0.1")
+    raise OSError(f"no free TCP port on {host}")
 
 
-def serve(app, port: int = DEFAULT_PORT, host: str = "127.0.0.1", quiet: bool = True) -> None:
+def serve(app, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, quiet: bool = True) -> None:
     """Run ``app`` until Ctrl-C; print the URL first."""
     import uvicorn
 

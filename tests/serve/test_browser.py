@@ -92,6 +92,17 @@ def _api(page, path, body):
     )
 
 
+def _wait_for(page, expression: str, timeout: float = 30000) -> None:
+    """Poll a JS expression until it is truthy. Not ``page.wait_for_function``: playwright runs
+    its predicate through eval in the page, which the app's Content-Security-Policy forbids
+    (``page.evaluate`` goes through the debugging protocol, which the CSP does not govern)."""
+    t0 = time.monotonic()
+    while not page.evaluate(expression):
+        if (time.monotonic() - t0) * 1000 > timeout:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        time.sleep(0.05)
+
+
 def _bars(page, sel="#bars"):
     return [
         (r.get_attribute("data-word"), float(r.get_attribute("data-p")))
@@ -103,10 +114,11 @@ def test_read_step_and_values_match_the_api(page):
     page.fill("#text", "The dog sat on the sofa")
     page.select_option("#model", "lstm")
     page.click("#read")
-    page.wait_for_function(
+    _wait_for(
+        page,
         "window.explorerState.tr && window.explorerState.tr.model === 'lstm'"
         " && window.explorerState.tr.tokens[1] === 'The'"
-        " && window.explorerState.tr.tokens[2] === 'dog'"
+        " && window.explorerState.tr.tokens[2] === 'dog'",
     )
     ref = _api(page, "/api/trace", {"model": "lstm", "text": "The dog sat on the sofa", "k": 5})
     assert page.inner_text("#pos").startswith("step 1 / 7")
@@ -143,14 +155,14 @@ def test_read_step_and_values_match_the_api(page):
     page.click("#back")
     assert page.inner_text("#pos").startswith("step 3 / 7")
     page.click("#play")
-    page.wait_for_function(
-        "document.getElementById('pos').textContent.startsWith('step 7 / 7')", timeout=10000
+    _wait_for(
+        page, "document.getElementById('pos').textContent.startsWith('step 7 / 7')", timeout=10000
     )
     page.screenshot(path=str(ARTIFACTS / "explorer_1280.png"), full_page=True)
 
 
 def test_switch_architecture_and_compare(page):
-    page.wait_for_function("document.querySelectorAll('#compare .cmp .barrow').length >= 4")
+    _wait_for(page, "document.querySelectorAll('#compare .cmp .barrow').length >= 4")
     labels = [h.inner_text() for h in page.query_selector_all("#compare .cmp h3")]
     assert len(labels) == 4
     # columns stay on the same word, though only next-word models have a start step
@@ -159,7 +171,7 @@ def test_switch_architecture_and_compare(page):
     assert "“cat”" in page.inner_text("#compare .cmp[data-model='bi']")
     assert "“cat”" in page.inner_text("#compare .cmp[data-model='rnn']")
     page.select_option("#model", "bi")
-    page.wait_for_function("window.explorerState.tr.model === 'bi'")
+    _wait_for(page, "window.explorerState.tr.model === 'bi'")
     assert page.is_disabled("#dir") is False  # a bidirectional model has two directions
     page.select_option("#dir", "1")
     ref = _api(page, "/api/trace", {"model": "bi", "text": "The cat sat on the mat"})
@@ -167,7 +179,7 @@ def test_switch_architecture_and_compare(page):
     assert float(v) == pytest.approx(ref["hidden"][0][1][0][3])
     assert "both sides" in page.inner_text("#pred-explain")
     page.select_option("#model", "deep")
-    page.wait_for_function("window.explorerState.tr.model === 'deep'")
+    _wait_for(page, "window.explorerState.tr.model === 'deep'")
     page.select_option("#layer", "1")
     assert page.query_selector("#gates svg[data-gate='z']") is not None
 
@@ -185,9 +197,10 @@ def test_gradient_view_matches_the_api(page):
         assert all(got[t] == pytest.approx(want[t], rel=1e-6) for t in got)
     # pick another word to differentiate
     page.click("#grad-pick button:nth-child(3)")
-    page.wait_for_function(
+    _wait_for(
+        page,
         "document.querySelector('#grad-pick button[aria-pressed=true]')"
-        ".textContent === document.querySelectorAll('#grad-pick button')[2].textContent"
+        ".textContent === document.querySelectorAll('#grad-pick button')[2].textContent",
     )
     page.locator("#grad-card").screenshot(path=str(ARTIFACTS / "explorer_gradients.png"))
 

@@ -32,6 +32,7 @@
       if (v === null || v === undefined || v === false) continue;
       if (k === "text") n.textContent = v;
       else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
+      else if (k === "style") n.style.cssText = v; // CSSOM: the CSP forbids style attributes
       else n.setAttribute(k, v);
     }
     for (const c of kids.flat()) if (c !== null && c !== undefined) n.append(c);

@@ -29,6 +29,7 @@ PAGE_PATH, PAGE_LABEL = "/speech", "Speech"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_BYTES = 8_000_000  # a WAV upload larger than this is refused (about 90 s of 44.1 kHz mono)
 MAX_SECONDS = 30.0
+BODY_LIMITS = {"/api/speech/transcribe": MAX_BYTES}  # the app's body limit for this route
 N_SAMPLES = 30
 HOW_TO = (
     "rnnlab speech train --data ../shared/data/fsdd --task connected --time-budget 10m "
