@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load, load_file, save
+from safetensors.torch import load, save
 
 from rnnlab import __version__
 from rnnlab.errors import CheckpointError
@@ -64,10 +64,6 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
-    return save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
 
 
 def _data_sha(tensors: dict[str, torch.Tensor]) -> str:
@@ -237,15 +233,21 @@ def unflatten_state(tensors: dict[str, torch.Tensor], skeleton: Any) -> Any:
 
 
 def save_state(run_dir: str | Path, state: dict[str, Any]) -> None:
-    """Save a resumable training state atomically (tensors first, then the JSON naming their hash)."""
+    """Save a resumable training state atomically: the tensors with the JSON skeleton and a
+    hash of their data embedded (self-consistent on its own), then ``state.json`` naming the
+    file's SHA-256. A kill between the two writes leaves a newer blob than state.json:
+    ``load_state`` then uses the blob's embedded skeleton, like ``save_run``/``load_run``."""
     run_dir = Path(run_dir)
     tensors, skeleton = flatten_state(state)
-    blob = _tensor_bytes(tensors) if tensors else save({})
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta = {"state": json.dumps(skeleton), "data_sha256": _data_sha(tensors)}
+    blob = save(tensors, metadata=meta)
     atomic_write_bytes(run_dir / STATE, blob)
     atomic_write_json(run_dir / STATE_META, {"sha256": _sha256(blob), "state": skeleton})
 
 
 def load_state(run_dir: str | Path) -> dict[str, Any]:
+    """The state written by ``save_state``, verified; a damaged one names its file."""
     run_dir = Path(run_dir)
     meta_path, blob_path = run_dir / STATE_META, run_dir / STATE
     if not meta_path.exists() or not blob_path.exists():
@@ -257,10 +259,31 @@ def load_state(run_dir: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{meta_path} is corrupted: {e}") from None
     blob = blob_path.read_bytes()
-    if _sha256(blob) != meta.get("sha256"):
-        raise CheckpointError(f"{blob_path} does not match {meta_path} (truncated or corrupted)")
+    bad = (SafetensorError, OSError, ValueError, RuntimeError)
+    if isinstance(meta, dict) and _sha256(blob) == meta.get("sha256"):
+        try:
+            return unflatten_state(load(blob), meta["state"])
+        except bad as e:
+            raise CheckpointError(f"{blob_path} cannot be read: {e}") from None
+    # state.json is one write behind (killed between the two writes), or the blob is damaged:
+    # trust the blob only if it carries its own skeleton and its data matches its checksum
     try:
-        tensors = load_file(str(blob_path))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{blob_path} cannot be read: {e}") from None
-    return unflatten_state(tensors, meta["state"])
+        tensors, embedded = load(blob), safe_open_metadata(blob)
+    except bad:
+        tensors, embedded = {}, {}
+    if "state" in embedded and _data_sha(tensors) == embedded.get("data_sha256"):
+        return unflatten_state(tensors, json.loads(embedded["state"]))
+    raise CheckpointError(f"{blob_path} does not match {meta_path} (truncated or corrupted)")
+
+
+def remove_stale_temps(run_dir: str | Path) -> list[Path]:
+    """Delete the temp files of writes that a kill interrupted (``.NAME.*.tmp``, written by
+    ``atomic_write_bytes``); they are never read, only disk space. Returns what was removed."""
+    gone = []
+    for p in Path(run_dir).glob(".*.tmp"):
+        try:
+            p.unlink()
+            gone.append(p)
+        except OSError:  # already gone, or not ours to delete
+            pass
+    return gone

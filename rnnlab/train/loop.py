@@ -13,6 +13,7 @@ so a time-budgeted run still gets a full warmup-then-cosine schedule.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import random
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 
 from rnnlab.errors import InputError
-from rnnlab.train.checkpoint import load_state, save_state
+from rnnlab.train.checkpoint import atomic_write_bytes, load_state, remove_stale_temps, save_state
 from rnnlab.train.util import progress_bar
 
 
@@ -96,13 +97,31 @@ class _Log:
     """Append-only CSV + JSONL log of the curve (flushed per line: a crash keeps what was seen),
     and TensorBoard scalars when a log directory is given (optional dependency)."""
 
-    def __init__(self, run_dir: Path, resume: bool, tb_dir: str | Path | None = None):
+    fields = ["step", "elapsed", "lr", "train_loss", "tokens_per_s", "split", "metrics"]
+
+    def __init__(
+        self,
+        run_dir: Path,
+        resume: bool,
+        tb_dir: str | Path | None = None,
+        resume_step: int = 0,
+    ):
         self.jsonl = run_dir / "log.jsonl"
         self.csv = run_dir / "log.csv"
         if not resume:
             for p in (self.jsonl, self.csv):
                 p.unlink(missing_ok=True)
-        self.fields = ["step", "elapsed", "lr", "train_loss", "tokens_per_s", "split", "metrics"]
+        else:
+            # continue the log where the resumed state is: drop the rows written after it
+            # (they are trained again) and a line torn by a kill, which appending would glue
+            # to the next row
+            rows = [r for r in read_log(run_dir) if r.get("step", 0) <= resume_step]
+            atomic_write_bytes(self.jsonl, "".join(json.dumps(r) + "\n" for r in rows).encode())
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            w.writerow(self.fields)
+            w.writerows(self._csv_row(r) for r in rows)
+            atomic_write_bytes(self.csv, buf.getvalue().encode())
         self.tb = None
         if tb_dir is not None:
             try:
@@ -116,6 +135,9 @@ class _Log:
     def close(self) -> None:
         if self.tb is not None:
             self.tb.close()
+
+    def _csv_row(self, row: dict[str, Any]) -> list[Any]:
+        return [row.get(k) if k != "metrics" else json.dumps(row.get(k)) for k in self.fields]
 
     def write(self, row: dict[str, Any]) -> None:
         if self.tb is not None:
@@ -133,9 +155,7 @@ class _Log:
             w = csv.writer(f)
             if new:
                 w.writerow(self.fields)
-            w.writerow(
-                [row.get(k) if k != "metrics" else json.dumps(row.get(k)) for k in self.fields]
-            )
+            w.writerow(self._csv_row(row))
 
 
 def read_log(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -187,7 +207,9 @@ def fit(
         data.load_state_dict(st["data"])
         _set_rng_state(st["rng"])
         step, elapsed0, best, since_best = st["step"], st["elapsed"], st["best"], st["since_best"]
-    log = _Log(run_dir, resume, log_dir) if is_main else None
+    if is_main:
+        remove_stale_temps(run_dir)  # temp files of writes a kill interrupted
+    log = _Log(run_dir, resume, log_dir, step) if is_main else None
 
     def checkpoint() -> None:
         if is_main:
