@@ -84,7 +84,14 @@ def parse_sequence(text: str, where: str = "sequence") -> np.ndarray:
 def load_csv(path: str | Path) -> Samples:
     """A CSV with a header naming ``label`` and ``text`` or ``sequence``."""
     text = read_text(path, "CSV file")
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_csv(text, path)
+    except csv.Error as e:  # a stray carriage return, a field over csv's size limit, ...
+        raise InputError(f"CSV file {path} cannot be parsed: {e}") from None
+
+
+def _parse_csv(text: str, path: str | Path) -> Samples:
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # newline="": csv handles \r\n
     cols = [c.strip().lower() for c in (reader.fieldnames or [])]
     reader.fieldnames = cols
     if "label" not in cols or not ({"text", "sequence"} & set(cols)):

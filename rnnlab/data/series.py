@@ -36,6 +36,7 @@ _FREQ_SEASON = {
     "QS": (4, "quarter"),
     "QE": (4, "quarter"),
 }
+MAX_ABS = 1e150  # larger magnitudes cannot be standardised in float64
 _TIME_NAMES = ("date", "time", "timestamp", "datetime", "ds", "year", "month", "period")
 
 
@@ -102,7 +103,17 @@ def _numeric(col, name: str, what: str) -> np.ndarray:
             f"{what} column {name!r} has a non-numeric cell {str(col.iloc[i])!r} "
             f"(data row {i + 1}); fix or blank it (blanks are interpolated)"
         )
-    return num.to_numpy(dtype=float)
+    vals = num.to_numpy(dtype=float)
+    # infinity cannot be interpolated or scaled, and beyond ~1e154 squares overflow float64
+    # (the scaler's std would be inf and the whole series NaN)
+    huge = np.abs(vals) > MAX_ABS
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        raise InputError(
+            f"{what} column {name!r} has the value {str(col.iloc[i]).strip()!r} in data row "
+            f"{i + 1}: infinite or beyond ±{MAX_ABS:g}; fix or blank it, or rescale the column"
+        )
+    return vals
 
 
 def _guess_time_col(df, exclude: set[str]) -> str | None:

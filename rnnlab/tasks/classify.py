@@ -328,8 +328,7 @@ def train_classifier(
     def save_fn(d: Path, metrics: dict) -> None:
         save_run(d, model.state_dict(), {**config, "metrics": metrics})
 
-    cfg = TrainConfig(steps=steps, time_budget=time_budget, lr=lr, clip=1.0)
-    cfg.eval_every = eval_every
+    cfg = TrainConfig(steps=steps, time_budget=time_budget, lr=lr, clip=1.0, eval_every=eval_every)
     with cpu_settings(threads):
         if not resume:  # the initial model is the first checkpoint (never a stale one)
             save_fn(Path(out), {"step": 0})

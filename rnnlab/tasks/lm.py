@@ -792,7 +792,9 @@ def _sample(
 ) -> int:
     if temperature <= 0:
         return int(logits.argmax())
-    z = logits.float() / temperature
+    # a tiny temperature would overflow the logits to inf (NaN probabilities): below 1e-4
+    # sampling is greedy anyway (the explorer's generate clamps the same way)
+    z = logits.float() / max(temperature, 1e-4)
     if top_k:
         kth = z.topk(min(top_k, z.shape[-1])).values[-1]
         z = z.masked_fill(z < kth, -math.inf)
@@ -827,8 +829,8 @@ def generate(
     """
     if length < 0:
         raise InputError(f"--length must be >= 0, got {length}")
-    if temperature < 0:
-        raise InputError(f"--temperature must be >= 0, got {temperature}")
+    if not temperature >= 0 or math.isinf(temperature):  # also NaN
+        raise InputError(f"--temperature must be a number >= 0, got {temperature}")
     if top_k is not None and top_k < 1:
         raise InputError(f"--top-k must be >= 1, got {top_k}")
     if top_p is not None and not 0.0 < top_p <= 1.0:

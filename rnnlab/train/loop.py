@@ -30,6 +30,8 @@ from rnnlab.errors import InputError
 from rnnlab.train.checkpoint import atomic_write_bytes, load_state, remove_stale_temps, save_state
 from rnnlab.train.util import progress_bar
 
+_F32_MAX = float(torch.finfo(torch.float32).max)
+
 
 @dataclass
 class TrainConfig:
@@ -53,8 +55,23 @@ class TrainConfig:
             raise InputError("give a training budget: --steps N or --time-budget 5m")
         if self.steps is not None and self.steps <= 0:
             raise InputError(f"--steps must be positive, got {self.steps}")
-        if self.lr <= 0:
-            raise InputError(f"--lr must be positive, got {self.lr}")
+        if self.time_budget is not None and not 0 < self.time_budget < math.inf:
+            raise InputError(f"--time-budget must be a positive duration, got {self.time_budget}")
+        # NaN fails every comparison, so each check is written to be False for it
+        if not 0 < self.lr < _F32_MAX:  # the optimizer's step is computed in float32
+            raise InputError(f"--lr must be a positive number (e.g. 3e-3), got {self.lr}")
+        if not 0 <= self.clip < math.inf:
+            raise InputError(f"--clip must be a number >= 0 (0 = off), got {self.clip}")
+        if not 0 <= self.weight_decay < math.inf:
+            raise InputError(f"weight decay must be a number >= 0, got {self.weight_decay}")
+        if self.warmup < 0:
+            raise InputError(f"--warmup must be >= 0, got {self.warmup}")
+        if self.eval_every < 1:
+            raise InputError(f"--eval-every must be >= 1, got {self.eval_every}")
+        if self.eval_every_s is not None and not 0 < self.eval_every_s < math.inf:
+            raise InputError(f"the evaluation interval must be positive, got {self.eval_every_s}")
+        if self.patience < 0:
+            raise InputError(f"--patience must be >= 0 (0 = never stop early), got {self.patience}")
 
 
 class BatchSource(Protocol):
@@ -322,6 +339,12 @@ def fit(
                 and math.isfinite(run_loss or 0)
             ):
                 evaluate()
+        if stop_reason.startswith("diverged") and not math.isfinite(best):
+            # nothing usable was trained: say so, rather than leave a run without a model
+            raise InputError(
+                f"training diverged at step {step} (the loss is not finite) before any "
+                "model was good enough to save: lower --lr, or check the data for extreme values"
+            )
     except KeyboardInterrupt:
         # Keep the state written at the last evaluation: it is consistent (model, optimizer,
         # data position and RNG of one step), so --resume continues exactly from there.
