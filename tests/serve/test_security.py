@@ -48,13 +48,16 @@ def _audit(event: str, args: tuple) -> None:
         _opened.append(str(args[0]))
 
 
-sys.addaudithook(_audit)
+_hooked: list[bool] = []
 
 
 class watch_opens:
     """Record every file the process opens inside the block (any thread)."""
 
     def __enter__(self) -> list[str]:
+        if not _hooked:  # installed on first use: audit hooks cannot be removed
+            sys.addaudithook(_audit)
+            _hooked.append(True)
         _opened.clear()
         _watching.set()
         return _opened
@@ -173,7 +176,12 @@ def test_slow_request_gets_503_in_time(lm_registry):
 # ---- path traversal -------------------------------------------------------------------------
 
 
-def test_model_names_never_reach_the_file_system(api_client, lm_runs):
+def test_model_names_never_reach_the_file_system(api_client, lm_runs, tmp_path):
+    probe = tmp_path / "passwd-probe"
+    probe.write_text("x")
+    with watch_opens() as opened:  # the watch itself sees opens (or this test proves nothing)
+        probe.read_text()
+    assert any("passwd-probe" in p for p in opened)
     with watch_opens() as opened:
         for name in TRAVERSALS:
             r = api_client.get(f"/api/models/{name}")
