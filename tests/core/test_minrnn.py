@@ -223,7 +223,10 @@ def test_parameters_state_dict_and_make_rnn(cls):
         G * 7,
         14,
     )
-    assert all(v.abs().max() <= 7**-0.5 for v in sd.values())  # torch.nn's U(-1/√H, 1/√H)
+    # nn.Linear's U(-1/√fan_in, 1/√fan_in): fan-in 5 for layer 0, 2·7 for layer 1
+    for name, v in sd.items():
+        bound = (5 if "_l0" in name else 14) ** -0.5
+        assert v.abs().max() <= bound and v.abs().max() > 0.5 * bound, name
     m2 = cls(5, 7, num_layers=2, bidirectional=True)
     m2.load_state_dict(sd)
     x = torch.randn(4, 3, 5)
