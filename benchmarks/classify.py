@@ -1,6 +1,6 @@
 """MNIST-1D benchmark (issue 11): GRU, LSTM, MinGRU, vanilla RNN, bidirectional vs not.
 
-    python benchmarks/classify.py [--steps 1500] [--minutes 5] [--only gru,bigru] [--table]
+    python benchmarks/classify.py [--steps 4000] [--minutes 5] [--only gru,bigru] [--table]
 
 Data: ``mnist1d.data.make_dataset`` with the package's default arguments (4,000 train of which
 10% are held out for model selection, 1,000 test; 40 steps × 1 feature), generated locally.
@@ -54,7 +54,7 @@ PAPER = [
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--minutes", type=float, default=5.0, help="wall-clock cap per model")
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--pool", default="last")
