@@ -131,7 +131,8 @@ def prepare(run_dir: str | Path) -> Exportable:
 
         lf = load_forecaster(run_dir)
         arch, m = lf.config["arch"], lf.model
-        _native(m.rnn, arch["cell"])
+        for member in getattr(m, "members", [m]):  # an ensemble, or an older single model
+            _native(member.rnn, arch["cell"])
         F_, K, Hz = arch["n_feat"], arch["n_future"], arch["horizon"]
 
         def make(batch: int, seq: int, seed: int = 0) -> tuple[Tensor, ...]:

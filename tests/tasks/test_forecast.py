@@ -11,7 +11,14 @@ import torch
 
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks import baselines as bl
-from rnnlab.tasks.forecast import Forecaster, forecast_loss, load_forecaster
+from rnnlab.tasks.forecast import (
+    ForecastEnsemble,
+    Forecaster,
+    calibration_scale,
+    drifts,
+    forecast_loss,
+    load_forecaster,
+)
 
 PERIOD = [1.0, 3.0, 2.0, 5.0]
 
@@ -103,6 +110,83 @@ def bl_q():
     return QUANTILES
 
 
+def test_ensemble_averages_its_members_and_starts_at_seasonal_naive():
+    torch.manual_seed(0)
+    members = [Forecaster(0, 0, horizon=6, season=4, hidden=8, lookback=L) for L in (8, 12)]
+    ens = ForecastEnsemble(members)
+    y = torch.tensor(np.tile(PERIOD, 3), dtype=torch.float32)[None]
+    args = (y, torch.zeros(1, 12, 0), torch.zeros(1, 6, 0))
+    np.testing.assert_allclose(ens(*args)[0, :, 2].detach(), PERIOD + PERIOD[:2], rtol=1e-6)
+    with torch.no_grad():
+        members[1].head[-1].bias.fill_(0.5)  # move one member's forecast
+    want = (members[0](*args) + members[1](*args)) / 2
+    torch.testing.assert_close(ens(*args), want)
+    assert torch.all(ens(*args)[0, :, 1:] > ens(*args)[0, :, :-1])  # still ordered
+
+
+def test_member_lookback_reads_only_the_window_tail():
+    torch.manual_seed(0)
+    m = Forecaster(0, 0, horizon=2, season=1, hidden=8, lookback=4)
+    with torch.no_grad():
+        m.head[-1].bias.normal_()  # a trained-looking head, so the input matters
+    y = torch.randn(3, 10)
+    y2 = y.clone()
+    y2[:, :6] = 99.0  # outside the last 4 steps
+    f, c = torch.zeros(3, 10, 0), torch.zeros(3, 2, 0)
+    torch.testing.assert_close(m(y, f, c), m(y2, f, c))
+
+
+def test_calibration_scale_restores_nominal_coverage():
+    """Intervals half as wide as they should be: calibrated on one sample of known noise,
+    the 80% / 95% coverage on a fresh sample is nominal (and far below before)."""
+    rng = np.random.default_rng(0)
+    z = torch.tensor([-bl.Z95, -bl.Z80, 0.0, bl.Z80, bl.Z95], dtype=torch.float32)
+    out = (0.5 * z).expand(4000, 1, 5)  # quantiles of N(0, 0.5^2), the noise is N(0, 1)
+    cal, fresh = (torch.tensor(rng.normal(size=(4000, 1)), dtype=torch.float32) for _ in "ab")
+    s = calibration_scale(out, cal, "quantile")
+    assert s[1] == pytest.approx(2.0, rel=0.05) and s[0] == s[4] == s[1]
+
+    def coverage(q):
+        t = fresh[:, 0]
+        return [
+            float(((t >= q[:, 0, a]) & (t <= q[:, 0, b])).float().mean())
+            for a, b in ((1, 3), (0, 4))
+        ]
+
+    assert coverage(out)[0] < 0.5
+    cov80, cov95 = coverage(out[..., 2:3] + s * (out - out[..., 2:3]))
+    assert cov80 == pytest.approx(0.8, abs=0.025) and cov95 == pytest.approx(0.95, abs=0.015)
+    # the Gaussian head: the standard deviation rescaled
+    g = torch.stack([torch.zeros(4000, 1), torch.full((4000, 1), 0.5)], -1)
+    assert calibration_scale(g, cal, "gaussian")[1] == pytest.approx(2.0, rel=0.05)
+
+
+def test_drifts_tells_a_trend_and_a_random_walk_from_a_stationary_series():
+    rng = np.random.default_rng(0)
+    assert drifts(_synthetic(300))  # linear trend + season
+    assert drifts(np.cumsum(rng.normal(size=300)))
+    assert not drifts(_synthetic(300) - 0.05 * np.arange(300))  # the same without the trend
+    ar = np.zeros(300)
+    for t in range(1, 300):
+        ar[t] = 0.7 * ar[t - 1] + rng.normal()
+    assert not drifts(ar)
+
+
+def test_a_run_from_before_ensembles_still_loads(tmp_path):
+    from rnnlab.train.checkpoint import save_run
+
+    arch = dict(n_feat=0, n_future=0, horizon=3, season=2, hidden=8)
+    m = Forecaster(**arch)
+    save_run(tmp_path / "old", m.state_dict(), {"task": "forecast", "arch": arch, "lookback": 6})
+    lf = load_forecaster(tmp_path / "old")
+    assert isinstance(lf.model, Forecaster)
+    assert lf.model(torch.zeros(2, 6), torch.zeros(2, 6, 0), torch.zeros(2, 3, 0)).shape == (
+        2,
+        3,
+        5,
+    )
+
+
 # ---- end to end (tiny budgets) ----
 
 
@@ -123,12 +207,14 @@ def test_train_predict_plot_and_errors(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
     code, cap = _run_main(
         monkeypatch, capsys, "forecast", "train", "--csv", str(data), "--target", "y",
-        "--horizon", "6", "--steps", "150", "--hidden", "16", "--out", str(run), "--quiet",
+        "--horizon", "6", "--steps", "150", "--hidden", "16", "--members", "3", "--refit-steps", "20",
+        "--out", str(run), "--quiet",
     )  # fmt: skip
     assert code == 0, cap.err
     assert "season 12" in cap.out
     lf = load_forecaster(run)
-    assert lf.config["lookback"] == 24 and lf.config["task"] == "forecast"
+    assert lf.config["members"] == [24, 36, 48] and lf.config["task"] == "forecast"
+    assert lf.config["lookback"] == 48  # the window the longest member reads
     out = tmp_path / "fc.csv"
     code, cap = _run_main(
         monkeypatch, capsys, "forecast", "predict", str(run), "--csv", str(data), "--out", str(out)
@@ -163,21 +249,75 @@ def test_train_predict_plot_and_errors(tmp_path, monkeypatch, capsys):
     assert code == 2 and "lookback + horizon" in cap.err
 
 
-def test_backtest_rnn_beats_naive_on_seasonal_series(tmp_path):
+SMALL = dict(members=3, hidden=16, steps=200, refit_steps=20)
+
+
+def test_backtest_rnn_beats_seasonal_naive_on_a_noisy_seasonal_trend(tmp_path):
     from rnnlab.data.series import read_series
     from rnnlab.tasks.forecast import backtest, backtest_table
 
-    y = _synthetic(160)
-    ss = read_series(_write(tmp_path / "s.csv", y), "y")
+    ss = read_series(_write(tmp_path / "s.csv", _synthetic(160, noise=0.3)), "y")
     res = backtest(
         ss, horizon=6, origins=3, methods=("rnn", "naive", "snaive"), out=tmp_path / "bt",
-        steps=200, hidden=16, progress=False,
+        progress=False, **SMALL,
     )  # fmt: skip
     r = res["series"]["y"]
+    # seasonal naive is a season behind the trend (0.6) plus noise: the RNN must learn the trend
+    assert r["rnn"]["MAE"] < 0.75 * r["snaive"]["MAE"], r
     assert r["rnn"]["MAE"] < r["naive"]["MAE"]
-    assert r["rnn"]["MAE"] < 1.5 * r["snaive"]["MAE"]
+    assert res["rnn"]["level"] is False  # a trending series: the RNN does not read the level
+    assert res["train_cpu_s"] > 0 and res["rnn"]["refit_steps"] == 3 * 20
     assert (tmp_path / "bt" / "backtest.json").exists()
     assert backtest_table(res).row_count == 6  # 3 methods, for the series and the mean
+
+
+def _series_set(y):
+    from rnnlab.data.series import Series, SeriesSet
+
+    return SeriesSet(
+        [Series("y", y, np.zeros((len(y), 0)), [str(i) for i in range(len(y))])], None, 12
+    )
+
+
+def test_backtest_rnn_never_sees_the_values_after_an_origin(tmp_path):
+    """Each origin's forecast, refits included, is the same whatever comes after it."""
+    from rnnlab.tasks.forecast import _rnn_backtest
+
+    y = _synthetic(130, noise=0.3)
+    H, origins = 6, 3
+    o1 = len(y) - H - (origins - 2) * H  # the second origin
+    y2 = y.copy()
+    y2[o1:] += 5.0
+    tiny = dict(members=2, hidden=8, steps=60, refit_steps=10)
+    fa, _ = _rnn_backtest(_series_set(y), tmp_path / "a", H, origins, H, False, tiny)
+    fb, _ = _rnn_backtest(_series_set(y2), tmp_path / "b", H, origins, H, False, tiny)
+    for k in (0, 1):
+        np.testing.assert_array_equal(fa[0, k].mean, fb[0, k].mean)
+        np.testing.assert_array_equal(fa[0, k].hi95, fb[0, k].hi95)
+    assert not np.array_equal(fa[0, 2].mean, fb[0, 2].mean)  # the third origin sees the jump
+
+
+def test_intervals_cover_near_nominal_on_known_noise(tmp_path):
+    """Season + N(0, 0.5^2) noise: on 150 origins after the training data the 80% and 95%
+    intervals cover about 80% and 95% of the values, and the point forecast beats seasonal
+    naive (which carries last season's noise on top of the new one)."""
+    from rnnlab.tasks.forecast import _prepare, rnn_forecast, train_forecaster
+
+    rng = np.random.default_rng(1)
+    t = np.arange(560)
+    y = 2 * np.sin(2 * np.pi * t / 12) + 0.5 * rng.normal(size=len(t))
+    n = 400
+    train_forecaster(_series_set(y[:n]), tmp_path / "run", horizon=6, progress=False, **SMALL)
+    lf = load_forecaster(tmp_path / "run")
+    ss = _series_set(y)
+    p = _prepare(ss, lf.config["scalers"], extra_cal=6)
+    origins = range(n, len(y) - 6)
+    errs = [bl.errors(y[o : o + 6], rnn_forecast(lf, ss, 0, o, p), 1.0) for o in origins]
+    cov80, cov95, mae = (np.mean([e[k] for e in errs]) for k in ("cov80", "cov95", "MAE"))
+    # a few dozen validation windows calibrate the widths: sampling error of several points
+    assert 0.68 <= cov80 <= 0.9 and 0.87 <= cov95 <= 0.99, (cov80, cov95)
+    sn = [bl.errors(y[o : o + 6], bl.seasonal_naive(y[:o], 6, 12), 1.0)["MAE"] for o in origins]
+    assert mae < 0.97 * np.mean(sn), (mae, np.mean(sn))
 
 
 def test_loading_another_tasks_run_is_a_checkpoint_error(tmp_path):
