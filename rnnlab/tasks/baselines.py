@@ -20,6 +20,7 @@ import numpy as np
 
 Z80, Z95 = 1.2815515655446004, 1.959963984540054
 METRICS = ("MAE", "RMSE", "sMAPE", "MASE", "cov80", "cov95")
+FIELDS = ("mean", "lo80", "hi80", "lo95", "hi95")  # of a Forecast, in order
 
 
 @dataclass
@@ -34,6 +35,14 @@ class Forecast:
     def gaussian(cls, mean: np.ndarray, sd: np.ndarray) -> Forecast:
         mean, sd = np.asarray(mean, float), np.asarray(sd, float)
         return cls(mean, mean - Z80 * sd, mean + Z80 * sd, mean - Z95 * sd, mean + Z95 * sd)
+
+    def clip(self, lo: float) -> Forecast:
+        """Every value (point forecast and interval ends) raised to at least ``lo``.
+
+        >>> Forecast.gaussian(np.zeros(1), np.ones(1)).clip(0.0).lo95
+        array([0.])
+        """
+        return Forecast(*(np.maximum(getattr(self, k), lo) for k in FIELDS))
 
 
 # ---- metrics ----

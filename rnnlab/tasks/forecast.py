@@ -500,6 +500,10 @@ def _setup(ss: SeriesSet, H: int, o: TrainOptions, source: dict[str, Any]) -> _S
         "scalers": scalers,
         "source": source,
         "val_size": V,
+        # a series never negative in training is forecast never negative (counts, amounts)
+        "floor": {
+            s.name: 0.0 if s.values[: len(s.values) - V].min() >= 0 else None for s in ss.series
+        },
     }
     train_o = _windows([n - V for n in lengths], L, H)
     return _Setup(
@@ -662,7 +666,9 @@ def rnn_forecast(
     with torch.no_grad():
         y, f, c = _stack(p, [(i, origin)], L, H, with_target=False)
         out = lf.model(y, f, c)[0].numpy().astype(float)
-    return _to_forecast(out, Scaler(*cfg["scalers"]["target"][s.name]), cfg["arch"]["head"])
+    fc = _to_forecast(out, Scaler(*cfg["scalers"]["target"][s.name]), cfg["arch"]["head"])
+    floor = cfg.get("floor", {}).get(s.name)
+    return fc if floor is None else fc.clip(floor)
 
 
 def _val_mae(lf: LoadedForecaster, ss: SeriesSet) -> list[dict[str, list[float]]]:

@@ -320,6 +320,21 @@ def test_intervals_cover_near_nominal_on_known_noise(tmp_path):
     assert mae < 0.97 * np.mean(sn), (mae, np.mean(sn))
 
 
+def test_a_series_never_negative_is_forecast_never_negative(tmp_path):
+    from rnnlab.tasks.forecast import _prepare, rnn_forecast, train_forecaster
+
+    t = np.arange(200)
+    y = np.maximum(0.0, 3 * np.sin(2 * np.pi * t / 12))  # zero half of the time, like counts
+    ss = _series_set(y)
+    train_forecaster(ss, tmp_path / "run", horizon=6, progress=False, members=2, steps=50)
+    lf = load_forecaster(tmp_path / "run")
+    assert lf.config["floor"] == {"y": 0.0}
+    p = _prepare(ss, lf.config["scalers"], extra_cal=6)
+    fcs = [rnn_forecast(lf, ss, 0, o, p) for o in range(60, 195)]
+    assert min(fc.lo95.min() for fc in fcs) == 0.0  # clipped, not below
+    assert np.mean([fc.hi95.max() for fc in fcs]) > 2.0  # the upper ends are untouched
+
+
 def test_loading_another_tasks_run_is_a_checkpoint_error(tmp_path):
     from rnnlab.train.checkpoint import save_run
 
