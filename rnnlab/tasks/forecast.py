@@ -51,6 +51,7 @@ from rnnlab.data.series import (
     check_length,
     future_index,
     read_series,
+    wants_log,
 )
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks import baselines as bl
@@ -236,8 +237,9 @@ def _pinball(pred: torch.Tensor, t: torch.Tensor, q: torch.Tensor) -> torch.Tens
 
 def _to_forecast(out: np.ndarray, sc: Scaler, head: str) -> bl.Forecast:
     """Model output (H, n_out) in scaled units -> a Forecast in the data's units."""
-    if head == "gaussian":
-        return bl.Forecast.gaussian(sc.inverse(out[:, 0]), out[:, 1] * sc.std)
+    if head == "gaussian":  # quantiles in scaled units, then mapped (the map may be nonlinear)
+        g = bl.Forecast.gaussian(out[:, 0], out[:, 1])
+        return bl.Forecast(*(sc.inverse(getattr(g, k)) for k in bl.FIELDS))
     q = sc.inverse(out)
     return bl.Forecast(q[:, 2], q[:, 1], q[:, 3], q[:, 0], q[:, 4])
 
@@ -285,13 +287,14 @@ def _prepare(ss: SeriesSet, scalers: dict[str, Any], extra_cal: int = 0) -> Prep
     return Prepared(names, zs, feats, cals)
 
 
-def _fit_scalers(ss: SeriesSet, n_train: dict[str, int]) -> dict[str, Any]:
+def _fit_scalers(ss: SeriesSet, n_train: dict[str, int], transform: str) -> dict[str, Any]:
     """Scalers fit on the first ``n_train[name]`` points of each series only."""
     tgt, cov = {}, {}
     for s in ss.series:
         n = n_train[s.name]
-        sc = Scaler.fit(s.values[:n])
-        tgt[s.name] = [sc.mean, sc.std]
+        log = transform == "log" or (transform == "auto" and wants_log(s.values[:n]))
+        sc = Scaler.fit(s.values[:n], log=log)
+        tgt[s.name] = [sc.mean, sc.std, sc.log]
         cov[s.name] = [
             [Scaler.fit(s.covariates[:n, j]).mean, Scaler.fit(s.covariates[:n, j]).std]
             for j in range(s.covariates.shape[1])
@@ -350,6 +353,7 @@ class TrainOptions:
     """Hyperparameters of ``train_forecaster`` (and of the RNN in ``backtest``)."""
 
     lookback: int | None = None  # history steps read (default: ``default_lookback``)
+    transform: str = "auto"  # "log": log1p before scaling; "auto": where ``wants_log``
     cell: str = "lstm"  # torch's fused LSTM trains ~3x faster than its GRU on a CPU
     hidden: int = 16
     layers: int = 1
@@ -469,7 +473,11 @@ def _setup(ss: SeriesSet, H: int, o: TrainOptions, source: dict[str, Any]) -> _S
     V = o.val_size if o.val_size is not None else max(2 * H, min(lengths) // 10)
     for s in ss.series:
         check_length(len(s.values), L + V, H, s.name, "")
-    scalers = _fit_scalers(ss, {s.name: len(s.values) - V for s in ss.series})
+    if o.transform not in ("auto", "none", "log"):
+        raise InputError(f"--transform must be auto, none or log, got {o.transform!r}")
+    if o.transform == "log" and any(s.values.min() < 0 for s in ss.series):
+        raise InputError("--transform log needs a non-negative series; use --transform none")
+    scalers = _fit_scalers(ss, {s.name: len(s.values) - V for s in ss.series}, o.transform)
     p = _prepare(ss, scalers)
     val_o = _windows(lengths, L, H, start=[n - V for n in lengths])
     arch = dict(
@@ -1032,15 +1040,24 @@ _D = TrainOptions()  # the defaults the help texts quote
 _LB = typer.Option(
     None, "--lookback", help="History steps (default: 2 seasons; members read 1x, 1.5x, 2x it)."
 )
-_CELL = typer.Option(None, "--cell", help=f"rnn, rnn_relu, gru, lstm, mingru, minlstm [{_D.cell}].")
-_HIDDEN = typer.Option(None, help=f"RNN hidden size [{_D.hidden}].")
-_LAYERS = typer.Option(None, help=f"Stacked RNN layers [{_D.layers}].")
-_HEAD = typer.Option(None, help="quantile (pinball loss) or gaussian (NLL) [quantile].")
-_STEPS = typer.Option(None, help=f"Optimizer steps [{DEFAULT_STEPS} without --time-budget].")
+_CELL = typer.Option(
+    None, "--cell", help=f"rnn, rnn_relu, gru, lstm, mingru, minlstm (default {_D.cell})."
+)
+_HIDDEN = typer.Option(None, help=f"RNN hidden size (default {_D.hidden}).")
+_LAYERS = typer.Option(None, help=f"Stacked RNN layers (default {_D.layers}).")
+_HEAD = typer.Option(None, help="quantile (pinball loss) or gaussian (NLL) (default quantile).")
+_STEPS = typer.Option(
+    None, help=f"Optimizer steps (default {DEFAULT_STEPS} without --time-budget)."
+)
 _BUDGET = typer.Option(None, "--time-budget", help="Wall-clock budget, e.g. 90s, 2m.")
-_LR = typer.Option(None, help=f"Peak learning rate [{_D.lr}].")
-_SEED = typer.Option(None, help="Random seed [0].")
-_MEMBERS = typer.Option(None, help=f"Ensemble size [{_D.members}].")
+_LR = typer.Option(None, help=f"Peak learning rate (default {_D.lr}).")
+_SEED = typer.Option(None, help="Random seed (default 0).")
+_MEMBERS = typer.Option(None, help=f"Ensemble size (default {_D.members}).")
+_TRANSFORM = typer.Option(
+    None,
+    help="log (log1p before scaling), none, or auto: log for a non-negative series that "
+    "comes within a tenth of its peak to zero (default auto).",
+)
 _REFIT = typer.Option(
     None,
     "--refit-steps",
@@ -1078,6 +1095,7 @@ def train(
     seed: int = _SEED,
     members: int = _MEMBERS,
     refit_steps: int = _REFIT,
+    transform: str = _TRANSFORM,
     out: Path = typer.Option(Path("runs/forecast"), "--out", help="Run directory to write."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
@@ -1101,6 +1119,7 @@ def train(
             seed=seed,
             members=members,
             refit_steps=refit_steps,
+            transform=transform,
         ),  # fmt: skip
     )
     typer.echo(
@@ -1151,6 +1170,7 @@ def backtest_cmd(
     seed: int = _SEED,
     members: int = _MEMBERS,
     refit_steps: int = _REFIT,
+    transform: str = _TRANSFORM,
     out: Path = typer.Option(None, "--out", help="Run dir for the RNN + backtest.json."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
@@ -1182,6 +1202,7 @@ def backtest_cmd(
             seed=seed,
             members=members,
             refit_steps=refit_steps,
+            transform=transform,
         ),  # fmt: skip
     )
     Console().print(backtest_table(res))

@@ -106,3 +106,15 @@ def test_scaler_uses_training_part_only():
     sc = Scaler.fit(y[:3])
     assert sc.mean == 2.0 and sc.std == pytest.approx(np.std([1, 2, 3]))
     np.testing.assert_allclose(sc.inverse(sc.transform(y)), y)
+
+
+def test_log_scaler_roundtrips_and_the_auto_rule():
+    from rnnlab.data.series import wants_log
+
+    y = np.array([0.0, 3.0, 50.0, 200.0])
+    sc = Scaler.fit(y, log=True)
+    np.testing.assert_allclose(sc.transform(y).mean(), 0.0, atol=1e-12)  # standardized in log1p
+    np.testing.assert_allclose(sc.inverse(sc.transform(y)), y, atol=1e-9)
+    assert wants_log(y)  # counts with quiet spells
+    assert not wants_log(np.array([313.0, 340.0, 370.0]))  # CO2: far from zero
+    assert not wants_log(np.array([-1.0, 5.0, 9.0]))  # negative values: no log

@@ -329,6 +329,7 @@ def test_a_series_never_negative_is_forecast_never_negative(tmp_path):
     train_forecaster(ss, tmp_path / "run", horizon=6, progress=False, members=2, steps=50)
     lf = load_forecaster(tmp_path / "run")
     assert lf.config["floor"] == {"y": 0.0}
+    assert lf.config["scalers"]["target"]["y"][2]  # "auto" chose log1p for it
     p = _prepare(ss, lf.config["scalers"], extra_cal=6)
     fcs = [rnn_forecast(lf, ss, 0, o, p) for o in range(60, 195)]
     assert min(fc.lo95.min() for fc in fcs) == 0.0  # clipped, not below
