@@ -1062,14 +1062,20 @@ _REFIT = typer.Option(
     None,
     "--refit-steps",
     help=f"Fine-tune steps on all the data after selection, and at each backtest origin "
-    f"[{_D.refit_steps}].",
+    f"(default {_D.refit_steps}).",
 )
 
 
-def _train_kw(**kw: Any) -> dict[str, Any]:
-    """The CLI's training options that were given (the rest keep TrainOptions' defaults)."""
+# the CLI options that become TrainOptions fields (train and backtest take the same ones)
+_TRAIN_OPTS = ("lookback", "cell", "hidden", "layers", "head", "steps", "time_budget", "lr",
+               "seed", "members", "refit_steps", "transform")  # fmt: skip
+
+
+def _train_kw(args: dict[str, Any]) -> dict[str, Any]:
+    """The training options given on the command line (the rest keep TrainOptions' defaults)."""
     from rnnlab.train.util import parse_duration
 
+    kw = {k: args[k] for k in _TRAIN_OPTS}
     kw["time_budget"] = parse_duration(kw["time_budget"])
     return {k: v for k, v in kw.items() if v is not None}
 
@@ -1107,20 +1113,7 @@ def train(
         horizon=horizon,
         source=src,
         progress=not quiet,
-        **_train_kw(
-            lookback=lookback,
-            cell=cell,
-            hidden=hidden,
-            layers=layers,
-            head=head,
-            steps=steps,
-            time_budget=time_budget,
-            lr=lr,
-            seed=seed,
-            members=members,
-            refit_steps=refit_steps,
-            transform=transform,
-        ),  # fmt: skip
+        **_train_kw(locals()),
     )
     typer.echo(
         f"trained {s['steps']} steps in {s['elapsed']:.0f}s ({s['stop_reason']}); "
@@ -1190,20 +1183,7 @@ def backtest_cmd(
         out=out,
         progress=not quiet,
         source=src,
-        **_train_kw(
-            lookback=lookback,
-            cell=cell,
-            hidden=hidden,
-            layers=layers,
-            head=head,
-            steps=steps,
-            time_budget=time_budget,
-            lr=lr,
-            seed=seed,
-            members=members,
-            refit_steps=refit_steps,
-            transform=transform,
-        ),  # fmt: skip
+        **_train_kw(locals()),
     )
     Console().print(backtest_table(res))
     typer.echo(

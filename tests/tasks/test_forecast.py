@@ -247,6 +247,16 @@ def test_train_predict_plot_and_errors(tmp_path, monkeypatch, capsys):
         "--horizon", "6", "--lookback", "24", "--steps", "5", "--out", str(tmp_path / "r3"),
     )  # fmt: skip
     assert code == 2 and "lookback + horizon" in cap.err
+    neg = _write(tmp_path / "neg.csv", _synthetic(120) - 20)
+    for f, flag, msg in (
+        (data, "bogus", "must be auto, none or log"),
+        (neg, "log", "non-negative"),
+    ):
+        code, cap = _run_main(
+            monkeypatch, capsys, "forecast", "backtest", "--csv", str(f), "--target", "y",
+            "--horizon", "6", "--steps", "5", "--transform", flag,
+        )  # fmt: skip
+        assert code == 2 and msg in cap.err, cap.err
 
 
 SMALL = dict(members=3, hidden=16, steps=200, refit_steps=20)
