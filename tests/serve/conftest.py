@@ -7,6 +7,11 @@ fill-in-the-blank GRU trained by ``train_fill``). Held-out text: the corpus's va
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from rnnlab.data.builtin import corpus_text, sentences
@@ -85,3 +90,61 @@ def api_client(explorer_app):
 
     with TestClient(explorer_app) as c:
         yield c
+
+
+# ---- a real server and a real browser (the browser tests and the security test) ------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def serve() -> Iterator:
+    """``serve(app)`` -> base URL: the app on a free loopback port, in a thread, until the
+    test session ends."""
+    import uvicorn
+
+    from rnnlab.serve.server import free_port
+
+    running = []
+
+    def start(app) -> str:
+        port = free_port(0)
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        th = threading.Thread(target=srv.run, daemon=True)
+        th.start()
+        t0 = time.monotonic()
+        while not srv.started:
+            if time.monotonic() - t0 > 20:
+                pytest.fail("the test server did not start")
+            time.sleep(0.05)
+        running.append((srv, th))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for srv, th in running:
+        srv.should_exit = True
+        th.join(5)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless chromium driven by playwright; skips when either is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian chromium is not installed (/usr/bin/chromium; apt-get install chromium)"
+        )
+    pw_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with pw_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

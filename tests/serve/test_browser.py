@@ -3,69 +3,25 @@ numbers the API computed. Screenshots go to test-artifacts/ (look at them)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian chromium is not installed (/usr/bin/chromium; apt-get install chromium)",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def explorer_url(explorer_app):
-    import uvicorn
-
-    from rnnlab.serve.server import free_port
-
-    port = free_port(0)
-    server = uvicorn.Server(
-        uvicorn.Config(explorer_app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    t0 = time.monotonic()
-    while not server.started:
-        if time.monotonic() - t0 > 20:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    th.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pw_api = pytest.importorskip("playwright.sync_api")
-    with pw_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+def explorer_url(explorer_app, serve):
+    return serve(explorer_app)
 
 
 @pytest.fixture
-def page(browser, explorer_url):
+def page(chromium, explorer_url):
     ARTIFACTS.mkdir(exist_ok=True)
-    pg = browser.new_page(viewport={"width": 1280, "height": 800})
+    pg = chromium.new_page(viewport={"width": 1280, "height": 800})
     pg.problems = []
     pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
     pg.on("console", lambda m: m.type == "error" and pg.problems.append(f"console: {m.text}"))
@@ -219,8 +175,8 @@ def test_generate_neuron_and_model_card(page):
     assert page.query_selector("#curve polyline") is not None
 
 
-def test_phone_width(browser, explorer_url):
-    pg = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+def test_phone_width(chromium, explorer_url):
+    pg = chromium.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     pg.goto(explorer_url + "/")
     pg.wait_for_selector("body[data-ready='1']", timeout=20000)
     # nothing but the scrollable diagrams is wider than the screen

@@ -6,26 +6,12 @@ and play "be the hidden state". Screenshots go to test-artifacts/game/."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ART = Path(__file__).resolve().parents[2] / "test-artifacts" / "game"
 TRAIN = [
     "the cat sat on a mat .",
@@ -42,12 +28,7 @@ HELDOUT = "the cat ran to one mat .\nmy dogs sat on a rug .\n"  # no token repea
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    import uvicorn
-
+def server(tmp_path_factory, serve, chromium):
     from rnnlab.serve.app import create_app
     from rnnlab.serve.registry import ModelRegistry
     from rnnlab.tasks.lm import train_lm
@@ -71,36 +52,13 @@ def server(tmp_path_factory):
         )
         reg.add_run(name, root / name, label=label, heldout=HELDOUT)
     app = create_app(reg)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    t0 = time.monotonic()
-    while not srv.started:
-        if time.monotonic() - t0 > 20:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    return app, serve(app)
 
 
 @pytest.fixture
-def page(browser):
+def page(server, chromium):
     ART.mkdir(parents=True, exist_ok=True)
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 800})
     pg = ctx.new_page()
     pg.set_default_timeout(10_000)
     errors: list[str] = []
@@ -245,11 +203,11 @@ def test_memory_challenge_and_hidden_state(server, page):
     page.screenshot(path=str(ART / "hidden-result.png"), full_page=True)
 
 
-def test_phone_width(server, browser):
+def test_phone_width(server, chromium):
     from playwright.sync_api import expect
 
     _, url = server
-    ctx = browser.new_context(viewport={"width": 390, "height": 800})
+    ctx = chromium.new_context(viewport={"width": 390, "height": 800})
     pg = ctx.new_page()
     pg.goto(url + "/game")
     pg.click("#beat-start")

@@ -213,24 +213,8 @@ def _raw_get(port: int, target: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def live_port(explorer_app):
-    import uvicorn
-
-    from rnnlab.serve.server import free_port
-
-    port = free_port(0)
-    server = uvicorn.Server(
-        uvicorn.Config(explorer_app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    t0 = time.monotonic()
-    while not server.started:
-        assert time.monotonic() - t0 < 20, "the test server did not start"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    th.join(5)
+def live_port(explorer_app, serve):
+    return int(serve(explorer_app).rsplit(":", 1)[1])
 
 
 def test_static_and_api_traversal_over_a_real_socket(live_port):
@@ -301,37 +285,27 @@ def test_no_eval_exec_or_pickle_in_the_package():
 
 # ---- the pages under the CSP, in chromium ---------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
-def test_every_page_renders_without_csp_violations(live_port):
-    pw_api = pytest.importorskip("playwright.sync_api")
+def test_every_page_renders_without_csp_violations(live_port, chromium):
     base = f"http://127.0.0.1:{live_port}"
     init = (
         "window.__csp = []; document.addEventListener('securitypolicyviolation', "
         "(e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
     )
-    with pw_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        try:
-            pg = b.new_page()
-            pg.add_init_script(init)
-            console: list[str] = []
-            pg.on(
-                "console", lambda m: "Content Security Policy" in m.text and console.append(m.text)
-            )
-            for path in ("/", "/game", "/memory", "/translate", "/speech"):
-                pg.goto(base + path)
-                pg.wait_for_load_state("networkidle")
-                assert pg.evaluate("document.styleSheets.length") >= 1, path  # CSS applied
-                assert pg.evaluate("window.__csp") == [], path
-            # the explorer's views that build styled elements (neuron text, gradient bars)
-            pg.goto(base + "/")
-            pg.wait_for_selector("body[data-ready='1']", timeout=20000)
-            pg.wait_for_selector("#bars .barrow", timeout=20000)
-            assert pg.evaluate("window.__csp") == []
-            assert console == []
-        finally:
-            b.close()
+    pg = chromium.new_page()
+    pg.add_init_script(init)
+    console: list[str] = []
+    pg.on("console", lambda m: "Content Security Policy" in m.text and console.append(m.text))
+    for path in ("/", "/game", "/memory", "/translate", "/speech"):
+        pg.goto(base + path)
+        pg.wait_for_load_state("networkidle")
+        assert pg.evaluate("document.styleSheets.length") >= 1, path  # CSS applied
+        assert pg.evaluate("window.__csp") == [], path
+    # the explorer's views that build styled elements (neuron text, gradient bars)
+    pg.goto(base + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    pg.wait_for_selector("#bars .barrow", timeout=20000)
+    assert pg.evaluate("window.__csp") == []
+    assert console == []
+    pg.close()
