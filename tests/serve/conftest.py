@@ -92,6 +92,51 @@ def api_client(explorer_app):
         yield c
 
 
+# ---- the game's tiny models: a closed vocabulary of a few words ---------------------------
+
+GAME_TRAIN = [
+    "the cat sat on a mat .",
+    "my dog ran to one park .",
+    "the dog sat on a rug .",
+    "the dogs are happy .",
+    "the dog is happy .",
+    "the cats are tired .",
+    "the cat is tired .",
+    "my cat ran to a park .",
+    "tom said that he was tired .",
+    "mary said that she was happy .",
+]
+
+
+@pytest.fixture(scope="session")
+def game_runs(tmp_path_factory):
+    """Runs "rnn", "gru" (word level) and "char" (GRU, char level), 30 steps each."""
+    from rnnlab.tasks.lm import train_lm
+
+    root = tmp_path_factory.mktemp("game-runs")
+    for name, cell, level in (
+        ("rnn", "rnn", "word"),
+        ("gru", "gru", "word"),
+        ("char", "gru", "char"),
+    ):
+        train_lm(
+            "\n".join(GAME_TRAIN * 30) + "\n",
+            root / name,
+            level=level,
+            cell=cell,
+            hidden=24,
+            embed=12,
+            layers=1,
+            seq_len=12,
+            batch=8,
+            steps=30,
+            progress=False,
+            dropout=0.0,
+            seed=0,
+        )
+    return root
+
+
 # ---- a real server and a real browser (the browser tests and the security test) ------------
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -17,52 +17,17 @@ from fastapi.testclient import TestClient
 from rnnlab.serve.app import create_app
 from rnnlab.serve.game import SessionStore, memory_item, model_answers, player_bits
 from rnnlab.serve.registry import ModelRegistry
-from rnnlab.tasks.lm import train_lm
 
-TRAIN = [
-    "the cat sat on a mat .",
-    "my dog ran to one park .",
-    "the dog sat on a rug .",
-    "the dogs are happy .",
-    "the dog is happy .",
-    "the cats are tired .",
-    "the cat is tired .",
-    "my cat ran to a park .",
-    "tom said that he was tired .",
-    "mary said that she was happy .",
-]
 # held-out sentences whose tokens are all different: a token to guess never appeared before it
 HELDOUT = "the cat ran to one mat .\nmy dogs sat on a rug .\n"
 
 
-def _train(root, name: str, cell: str, level: str = "word") -> None:
-    text = "\n".join(TRAIN * 30) + "\n"
-    train_lm(
-        text,
-        root / name,
-        level=level,
-        cell=cell,
-        hidden=24,
-        embed=12,
-        layers=1,
-        seq_len=12,
-        batch=8,
-        steps=30,
-        progress=False,
-        dropout=0.0,
-        seed=0,
-    )
-
-
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    root = tmp_path_factory.mktemp("game")
+def app(game_runs):
     reg = ModelRegistry()
-    for name, cell in (("rnn", "rnn"), ("gru", "gru")):
-        _train(root, name, cell)
-        reg.add_run(name, root / name, heldout=HELDOUT)
-    _train(root, "char", "gru", level="char")
-    reg.add_run("char", root / "char", heldout="the cat sat on a mat.\n")
+    for name in ("rnn", "gru"):
+        reg.add_run(name, game_runs / name, heldout=HELDOUT)
+    reg.add_run("char", game_runs / "char", heldout="the cat sat on a mat.\n")
     return create_app(reg)
 
 

@@ -13,44 +13,17 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ART = Path(__file__).resolve().parents[2] / "test-artifacts" / "game"
-TRAIN = [
-    "the cat sat on a mat .",
-    "my dog ran to one park .",
-    "the dog sat on a rug .",
-    "the dogs are happy .",
-    "the dog is happy .",
-    "the cats are tired .",
-    "the cat is tired .",
-    "tom said that he was tired .",
-    "mary said that she was happy .",
-]
 HELDOUT = "the cat ran to one mat .\nmy dogs sat on a rug .\n"  # no token repeats in a line
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, serve, chromium):
+def server(game_runs, serve, chromium):
     from rnnlab.serve.app import create_app
     from rnnlab.serve.registry import ModelRegistry
-    from rnnlab.tasks.lm import train_lm
 
-    root = tmp_path_factory.mktemp("gameb")
     reg = ModelRegistry()
-    for name, cell, label in (("rnn", "rnn", "Vanilla RNN"), ("gru", "gru", "GRU")):
-        train_lm(
-            "\n".join(TRAIN * 30) + "\n",
-            root / name,
-            level="word",
-            cell=cell,
-            hidden=24,
-            embed=12,
-            layers=1,
-            seq_len=12,
-            batch=8,
-            steps=30,
-            progress=False,
-            dropout=0.0,
-        )
-        reg.add_run(name, root / name, label=label, heldout=HELDOUT)
+    for name, label in (("rnn", "Vanilla RNN"), ("gru", "GRU")):
+        reg.add_run(name, game_runs / name, label=label, heldout=HELDOUT)
     app = create_app(reg)
     return app, serve(app)
 
