@@ -2,7 +2,7 @@
 
     python benchmarks/explorer.py [--reps 50] [--threads 1]
 
-Uses the cached demo models (``rnnlab demo --no-serve`` trains them once, ~3 minutes) and the
+Uses the cached demo models (``rnnlab demo --no-serve`` trains them once, ~90 s) and the
 real FastAPI app in process (``TestClient``: routing, validation, middleware and JSON encoding
 included, no socket). For every model it times ``/api/trace`` on a 20-word sentence (target:
 p50 <= 50 ms), ``/api/gradients`` at the sentence's last word and ``/api/generate`` of 20
