@@ -3,20 +3,27 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: setup test demo lint format bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# the demo needs the package and its tasks' libraries; tests, lint and benchmarks add the dev
+# tools (pytest, playwright, ruff, hypothesis) and the export/TensorBoard extras on top
+$(RUN_STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -c constraints.txt -e ".[tasks]"
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-demo: setup
+demo: $(RUN_STAMP)
 	$(BIN)/rnnlab demo
 
 lint: setup
