@@ -46,12 +46,14 @@ from rnnlab.errors import CheckpointError, InputError
 
 TASK = "lm"
 LN2 = math.log(2.0)
-# The default configuration, chosen by measurement on Tiny Shakespeare, 2 shared CPU cores
-# (benchmarks/lm.py, benchmarks/RESULTS.md): with minutes of CPU a 2x256 model with small
-# batches (16 streams x 64 chars: many updates) beats 2x512 (~4x the cost per step); at equal
-# CPU time GRU beat LSTM (1.522 vs 1.545 nats/char) and minGRU (1.704) after 15 minutes.
-# On CPU the GRU trains on rnnlab's explicit engine, 1.3x faster than torch's GRU kernel.
-# Dropout is off: short runs see < 3 epochs and are under-fit (use --dropout 0.2 for long runs).
+# The default configuration, chosen by measurement on Tiny Shakespeare (benchmarks/lm.py, one
+# thread; benchmarks/RESULTS.md): 2x256 with small batches (16 streams x 64 chars: many
+# updates) beats 2x512 (3x the cost per step: 1.587 after 4 minutes against 1.495 after 3).
+# The GRU meets the 3-minute mark (1.495 nats/char); at 15 minutes GRU 1.472, LSTM 1.467,
+# LSTM with --dropout 0.2 1.461 (two threads, --batch 32: 1.439, but 1.579 at 3 minutes),
+# minGRU 1.722. On CPU the GRU trains on rnnlab's explicit engine, 1.1-1.2x faster than
+# torch's GRU kernel. Dropout is off by default: it slows the first minutes (GRU at minute 3
+# of a 15-minute run: 1.650 with 0.2, 1.572 without) and gains at most 0.01 by minute 15.
 DEFAULTS: dict[str, Any] = dict(
     level="char", cell="gru", hidden=256, layers=2, embed=64, dropout=0.0,
     seq_len=64, batch=16, lr=3e-3,
