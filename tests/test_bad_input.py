@@ -340,6 +340,8 @@ def test_make_rnn_checks_its_arguments(cell, i, h, n, dropout):
     shape=st.lists(st.integers(0, 4), min_size=0, max_size=4),
     bad_lengths=st.booleans(),
 )
+@example(cell="gru", shape=[0, 3], bad_lengths=False)  # no time steps (found by hypothesis)
+@example(cell="mingru", shape=[2, 0, 3], bad_lengths=False)
 def test_layers_reject_wrong_shapes_with_a_message(cell, shape, bad_lengths):
     rnn = make_rnn(cell, 3, 4, 1, batch_first=True)
     x = torch.randn(tuple(shape))

@@ -130,6 +130,11 @@ class Recurrent:
         if batched and self.batch_first:
             x = x.transpose(0, 1)
         T, B = x.shape[0], x.shape[1]
+        if T == 0 or B == 0:
+            raise ValueError(
+                f"{name} got an empty input (shape {tuple(input.shape)}: "
+                f"{'no time steps' if T == 0 else 'a batch of 0'}); give at least one step"
+            )
         if lengths is not None:
             lengths = self._check_lengths(lengths, T, B)
         hs, cs = self._state_sizes()
