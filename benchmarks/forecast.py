@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from rnnlab.data.series import read_series
@@ -144,7 +143,6 @@ def main() -> None:
         for k, v in results.items()
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    _ = np
 
 
 if __name__ == "__main__":

@@ -467,7 +467,7 @@ def _setup(ss: SeriesSet, H: int, o: TrainOptions, source: dict[str, Any]) -> _S
         raise InputError(f"--refit-steps must be >= 0, got {o.refit_steps}")
     lookbacks = o.lookbacks(H, ss.season)
     L = max(lookbacks)
-    if min(lookbacks) < 2 or (o.lookback is not None and o.lookback < 2):
+    if o.lookback is not None and o.lookback < 2:
         raise InputError(f"--lookback must be >= 2, got {o.lookback}")
     lengths = [len(s.values) for s in ss.series]
     V = o.val_size if o.val_size is not None else max(2 * H, min(lengths) // 10)
@@ -562,14 +562,15 @@ def _train(
         progress=progress,
     )
     lf = load_forecaster(out)  # the best checkpoint
-    val_mae = _val_mae(lf, ss)  # before the refit sees the validation part
+    p = _prepare(ss, lf.config["scalers"], extra_cal=H)  # the scalers do not change below
+    val_mae = _val_mae(lf, ss, p)  # before the refit sees the validation part
     if o.calibrate:
         y, f, c, t = st.val
         with torch.no_grad():
             lf.model.scale.copy_(calibration_scale(lf.model(y, f, c), t, o.head))
     refit(lf.model, st.p, st.all_o, o, seed=o.seed + 1)
     save_run(out, lf.model.state_dict(), lf.config)
-    _write_forecast_json(lf, ss, out, val_mae)
+    _write_forecast_json(lf, ss, out, p, val_mae)
     return summary
 
 
@@ -679,11 +680,10 @@ def rnn_forecast(
     return fc if floor is None else fc.clip(floor)
 
 
-def _val_mae(lf: LoadedForecaster, ss: SeriesSet) -> list[dict[str, list[float]]]:
+def _val_mae(lf: LoadedForecaster, ss: SeriesSet, p: Prepared) -> list[dict[str, list[float]]]:
     """Validation MAE per step ahead, RNN and seasonal naive, of the first 4 series (for plot)."""
     cfg = lf.config
     H, V, m = cfg["horizon"], cfg["val_size"], cfg["season"]
-    p = _prepare(ss, cfg["scalers"], extra_cal=H)
     res = []
     for i, s in enumerate(ss.series[:4]):
         n = len(s.values)
@@ -698,11 +698,12 @@ def _val_mae(lf: LoadedForecaster, ss: SeriesSet) -> list[dict[str, list[float]]
     return res
 
 
-def _write_forecast_json(lf: LoadedForecaster, ss: SeriesSet, run_dir: Path, val_mae) -> None:
+def _write_forecast_json(
+    lf: LoadedForecaster, ss: SeriesSet, run_dir: Path, p: Prepared, val_mae: list[dict]
+) -> None:
     """History tail + forecast from the end + validation MAE per step (RNN vs seasonal naive)."""
     cfg = lf.config
     H = cfg["horizon"]
-    p = _prepare(ss, cfg["scalers"], extra_cal=H)
     series = []
     for i, (s, mae) in enumerate(zip(ss.series[:4], val_mae)):
         n = len(s.values)
@@ -714,7 +715,7 @@ def _write_forecast_json(lf: LoadedForecaster, ss: SeriesSet, run_dir: Path, val
                 "time": s.index[tail:],
                 "values": s.values[tail:].tolist(),
                 "future": future_index(s.index, ss.freq, H),
-                **{k: getattr(fc, k).tolist() for k in ("mean", "lo80", "hi80", "lo95", "hi95")},
+                **{k: getattr(fc, k).tolist() for k in bl.FIELDS},
                 "val_mae": mae,
             }
         )
@@ -762,7 +763,10 @@ def backtest(
     rnn_fc, rnn_info = {}, {}
     if "rnn" in methods:
         run_dir = Path(out) if out else Path(tempfile.mkdtemp(prefix="rnnlab-backtest-"))
-        rnn_fc, rnn_info = _rnn_backtest(ss, run_dir, horizon, origins, step, progress, train_kw)
+        starts = [first[s.name] for s in ss.series]
+        rnn_fc, rnn_info = _rnn_backtest(
+            ss, run_dir, horizon, starts, origins, step, progress, train_kw
+        )
     res: dict[str, Any] = {
         "series": {},
         "horizon": horizon,
@@ -822,14 +826,15 @@ def _rnn_backtest(
     ss: SeriesSet,
     run_dir: Path,
     H: int,
+    first: list[int],
     origins: int,
     step: int,
     progress: bool,
     train_kw: dict[str, Any],
 ) -> tuple[dict[tuple[int, int], bl.Forecast], dict[str, Any]]:
     """The RNN's forecasts at every (series, origin): trained on the data before the first
-    origin, then refit at each later origin on the windows that end before it."""
-    first = [len(s.values) - H - (origins - 1) * step for s in ss.series]
+    origin (``first``: one per series), then refit at each later origin on the windows that
+    end before it."""
     cut = SeriesSet(
         [
             type(s)(s.name, s.values[:n], s.covariates[:n], s.index[:n])

@@ -6,7 +6,7 @@ A run directory holds
     model.safetensors  the weights (best checkpoint)
     state.safetensors  + state.json: optimizer/scheduler/RNG/data position for ``--resume``
 
-No pickle anywhere: nested states are flattened into tensors (safetensors) + JSON.
+No Python-object serialization anywhere: nested states are flattened into tensors (safetensors) + JSON.
 
 Example:
     >>> save_run("runs/x", {"w": torch.zeros(2)}, {"task": "lm"})    # doctest: +SKIP
@@ -197,7 +197,7 @@ def load_weights_into(
     module.load_state_dict(tensors)
 
 
-# ---- nested state (optimizer, scheduler, RNG, data position) without pickle ----
+# ---- nested state (optimizer, scheduler, RNG, data position) as tensors + JSON ----
 
 
 def flatten_state(obj: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], Any]:

@@ -299,8 +299,9 @@ def test_backtest_rnn_never_sees_the_values_after_an_origin(tmp_path):
     y2 = y.copy()
     y2[o1:] += 5.0
     tiny = dict(members=2, hidden=8, steps=60, refit_steps=10)
-    fa, _ = _rnn_backtest(_series_set(y), tmp_path / "a", H, origins, H, False, tiny)
-    fb, _ = _rnn_backtest(_series_set(y2), tmp_path / "b", H, origins, H, False, tiny)
+    first = [len(y) - H - (origins - 1) * H]
+    fa, _ = _rnn_backtest(_series_set(y), tmp_path / "a", H, first, origins, H, False, tiny)
+    fb, _ = _rnn_backtest(_series_set(y2), tmp_path / "b", H, first, origins, H, False, tiny)
     for k in (0, 1):
         np.testing.assert_array_equal(fa[0, k].mean, fb[0, k].mean)
         np.testing.assert_array_equal(fa[0, k].hi95, fb[0, k].hi95)
