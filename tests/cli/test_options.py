@@ -1,0 +1,86 @@
+"""Every command keeps the options and defaults it had before the CLI moved to ``rnnlab/cli/``.
+
+``options.json`` was written from the old single-module CLI (``rnnlab/cli.py``, before the
+architecture-v2 move) by ``snapshot()`` below and is kept as the reference: a renamed option, a
+lost flag or a changed default fails here. An old default of ``None`` whose help text quoted
+"(default X)" may become X itself (the setting is now declared once, with its real default).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+
+REF = Path(__file__).with_name("options.json")
+
+
+def _default(p: click.Parameter) -> Any:
+    d = p.default
+    if callable(d):
+        d = None
+    if isinstance(d, Path):
+        d = str(d)
+    if isinstance(d, tuple):
+        d = list(d)
+    return d
+
+
+def snapshot() -> dict[str, dict[str, Any]]:
+    """``{"lm train": {"--hidden": {"default": 256, "flag": False, "help": ...}, ...}, ...}``."""
+    from rnnlab.cli import app
+
+    root = typer.main.get_command(app)
+    out: dict[str, dict[str, Any]] = {}
+
+    def walk(cmd: click.Command, path: str) -> None:
+        params = {}
+        for p in cmd.params:
+            if isinstance(p, click.Option):
+                key = " ".join(sorted(p.opts + p.secondary_opts))
+                params[key] = {
+                    "default": _default(p),
+                    "flag": bool(p.is_flag),
+                    "required": bool(p.required),
+                    "help": p.help or "",
+                }
+            else:
+                params[f"<{p.name}>"] = {"required": bool(p.required), "nargs": p.nargs}
+        out[path or "<root>"] = params
+        if isinstance(cmd, click.Group):
+            for name, sub in sorted(cmd.commands.items()):
+                walk(sub, f"{path} {name}".strip())
+
+    walk(root, "")
+    return out
+
+
+def _quoted_default(help_text: str) -> str | None:
+    m = re.search(r"\(default:? ([^)]+)\)", help_text)
+    return m.group(1).strip() if m else None
+
+
+def test_every_command_keeps_its_options_and_defaults() -> None:
+    ref = json.loads(REF.read_text())
+    now = snapshot()
+    assert sorted(now) == sorted(ref), "commands were added or lost"
+    for cmd, params in ref.items():
+        assert sorted(now[cmd]) == sorted(params), f"options of `rnnlab {cmd}` changed"
+        for name, old in params.items():
+            new = now[cmd][name]
+            for k in ("flag", "required", "nargs"):
+                assert new.get(k) == old.get(k), f"`rnnlab {cmd} {name}`: {k} changed"
+            if "default" not in old or new["default"] == old["default"]:
+                continue
+            quoted = _quoted_default(old["help"])
+            assert old["default"] is None and quoted is not None and str(new["default"]) == quoted, (
+                f"`rnnlab {cmd} {name}`: default {old['default']!r} became {new['default']!r}"
+            )
+
+
+if __name__ == "__main__":  # how options.json was made (before the move)
+    REF.write_text(json.dumps(snapshot(), indent=1, sort_keys=True) + "\n")
