@@ -13,13 +13,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 
 REF = Path(__file__).with_name("options.json")
 
 
-def _default(p: click.Parameter) -> Any:
+def _default(p: Any) -> Any:
     d = p.default
     if callable(d):
         d = None
@@ -37,10 +36,10 @@ def snapshot() -> dict[str, dict[str, Any]]:
     root = typer.main.get_command(app)
     out: dict[str, dict[str, Any]] = {}
 
-    def walk(cmd: click.Command, path: str) -> None:
+    def walk(cmd: Any, path: str) -> None:
         params = {}
         for p in cmd.params:
-            if isinstance(p, click.Option):
+            if getattr(p, "param_type_name", "") == "option":  # typer vendors click
                 key = " ".join(sorted(p.opts + p.secondary_opts))
                 params[key] = {
                     "default": _default(p),
@@ -51,7 +50,7 @@ def snapshot() -> dict[str, dict[str, Any]]:
             else:
                 params[f"<{p.name}>"] = {"required": bool(p.required), "nargs": p.nargs}
         out[path or "<root>"] = params
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):
             for name, sub in sorted(cmd.commands.items()):
                 walk(sub, f"{path} {name}".strip())
 
@@ -77,9 +76,9 @@ def test_every_command_keeps_its_options_and_defaults() -> None:
             if "default" not in old or new["default"] == old["default"]:
                 continue
             quoted = _quoted_default(old["help"])
-            assert old["default"] is None and quoted is not None and str(new["default"]) == quoted, (
-                f"`rnnlab {cmd} {name}`: default {old['default']!r} became {new['default']!r}"
-            )
+            assert (
+                old["default"] is None and quoted is not None and str(new["default"]) == quoted
+            ), f"`rnnlab {cmd} {name}`: default {old['default']!r} became {new['default']!r}"
 
 
 if __name__ == "__main__":  # how options.json was made (before the move)
