@@ -25,8 +25,8 @@ from pathlib import Path
 
 from rnnlab.data.sequences import mnist1d
 from rnnlab.errors import InputError
+from rnnlab.io import atomic_write_json
 from rnnlab.tasks.classify import train_classifier
-from rnnlab.train.checkpoint import atomic_write_json
 
 CONFIGS = [  # (cell, bidirectional, layers)
     ("gru", False, 1),

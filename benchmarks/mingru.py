@@ -17,7 +17,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,21 +25,13 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnlab as rl
+from rnnlab.bench import timeit
 from rnnlab.core import scan
 
 CONFIGS = [(64, 256, 256, 2), (64, 1024, 256, 2)]  # (B, T, H, layers)
 PEERS = {"mingru": torch.nn.GRU, "minlstm": torch.nn.LSTM}
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare" / "input.txt"
 console = Console(width=140)
-
-
-def _time(fn: Callable[[], None], repeats: int) -> float:
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def _train_step(m: torch.nn.Module, x: torch.Tensor) -> Callable[[], None]:
@@ -85,7 +76,7 @@ def throughput(configs=CONFIGS, rounds: int = 3, repeats: int = 3) -> list[dict]
         times: dict[str, list[float]] = {name: [] for name in steps}
         for _ in range(rounds):
             for name, f in steps.items():
-                times[name].append(_time(f, repeats))
+                times[name].append(timeit(f, repeats, warmup=False))
         med = {k: statistics.median(v) for k, v in times.items()}
         for cell, peer in PEERS.items():
             for engine in ("auto", "compiled"):
@@ -140,7 +131,7 @@ def scan_study(sizes=((256, 64, 256), (1024, 64, 256)), repeats: int = 2) -> Non
                 fn(*args).backward(d)
 
             f()
-            res.setdefault(name, []).append(f"{_time(f, repeats) * 1e3:,.1f}")
+            res.setdefault(name, []).append(f"{timeit(f, repeats, warmup=False) * 1e3:,.1f}")
     for name, v in res.items():
         tab.add_row(name, *v)
     console.print(tab)
@@ -157,7 +148,7 @@ def scan_study(sizes=((256, 64, 256), (1024, 64, 256)), repeats: int = 2) -> Non
             m.engine = engine
             f = _train_step(m, x)
             f()
-            res.setdefault(engine, []).append(f"{_time(f, repeats) * 1e3:,.0f}")
+            res.setdefault(engine, []).append(f"{timeit(f, repeats, warmup=False) * 1e3:,.0f}")
     for name, v in res.items():
         tab.add_row(name, *v)
     console.print(tab)

@@ -20,8 +20,8 @@ import os
 import time
 from pathlib import Path
 
+from rnnlab.io import atomic_write_json
 from rnnlab.tasks.speech import train_speech
-from rnnlab.train.checkpoint import atomic_write_json
 
 RUNS = {  # name: (task, split, initialised from)
     "digits": ("digits", "random", None),

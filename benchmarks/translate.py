@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from rnnlab.io import atomic_write_json
 from rnnlab.tasks.translate import evaluate_run
-from rnnlab.train.checkpoint import atomic_write_json
 
 PAIRS = Path(__file__).resolve().parents[2] / "shared/data/eng-fra/eng-fra.txt"
 

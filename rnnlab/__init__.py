@@ -7,16 +7,22 @@
 
 __version__ = "0.1.0"
 
-from rnnlab.core import CELLS, GRU, LSTM, RNN, Trace, make_rnn  # noqa: E402
+# The engine's names load on first use, so that `rnnlab --help` and the settings modules
+# (`rnnlab.config`, `rnnlab.tasks.*.config`) do not pay for importing torch.
+_CORE = ("RNN", "GRU", "LSTM", "Trace", "make_rnn", "build_rnn", "CELLS")
+_MIN = ("MinGRU", "MinLSTM")
 
 
 def __getattr__(name: str):
-    # the scan cells load on first use (they live in their own module)
-    if name in ("MinGRU", "MinLSTM"):
+    if name in _CORE:
+        from rnnlab import core
+
+        return getattr(core, name)
+    if name in _MIN:
         from rnnlab.core import minrnn
 
         return getattr(minrnn, name)
     raise AttributeError(f"module 'rnnlab' has no attribute {name!r}")
 
 
-__all__ = ["RNN", "GRU", "LSTM", "MinGRU", "MinLSTM", "Trace", "make_rnn", "CELLS", "__version__"]
+__all__ = [*_CORE, *_MIN, "__version__"]

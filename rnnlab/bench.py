@@ -1,4 +1,4 @@
-"""``rnnlab bench ...``: benchmarks runnable from the CLI (the scripts in benchmarks/ call these).
+"""Engine benchmarks (``rnnlab bench engine``) and the timer every script in benchmarks/ uses.
 
 Every figure is a side-by-side ratio measured in the same process, rnnlab vs its peer, with
 the two measurements interleaved so machine load affects both alike.
@@ -13,15 +13,10 @@ import time
 from collections.abc import Callable
 
 import torch
-import typer
 from rich.console import Console
 from rich.table import Table
 
 import rnnlab as rl
-
-app = typer.Typer(
-    help="Benchmarks (speed and quality, side by side with the peer).", no_args_is_help=True
-)
 
 CONFIGS = [  # (B, T, H, layers) from issue 3
     (64, 256, 256, 2),
@@ -30,8 +25,14 @@ CONFIGS = [  # (B, T, H, layers) from issue 3
 PEERS = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
 
 
-def _timeit(fn: Callable[[], None], repeats: int) -> float:
-    fn()  # warm-up
+def timeit(fn: Callable[[], None], repeats: int, warmup: bool = True) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls (after one warm-up call).
+
+    >>> timeit(lambda: None, 3) >= 0
+    True
+    """
+    if warmup:
+        fn()
     ts = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -73,11 +74,11 @@ def engine_rows(
 
             t = {"ours_train": [], "peer_train": [], "ours_inf": [], "peer_inf": [], "trace": []}
             for _ in range(rounds):  # interleave so load hits both alike
-                t["peer_train"].append(_timeit(train(peer), repeats))
-                t["ours_train"].append(_timeit(train(ours), repeats))
-                t["peer_inf"].append(_timeit(infer(peer), repeats))
-                t["ours_inf"].append(_timeit(infer(ours), repeats))
-                t["trace"].append(_timeit(trace, repeats))
+                t["peer_train"].append(timeit(train(peer), repeats))
+                t["ours_train"].append(timeit(train(ours), repeats))
+                t["peer_inf"].append(timeit(infer(peer), repeats))
+                t["ours_inf"].append(timeit(infer(ours), repeats))
+                t["trace"].append(timeit(trace, repeats))
             m = {k: statistics.median(v) for k, v in t.items()}
             tok = B * T
             rows.append(
@@ -136,19 +137,3 @@ def print_engine(rows: list[dict], console: Console | None = None) -> None:
         )
     console.print(tab)
     console.print(machine())
-
-
-@app.command()
-def engine(
-    cells: str = typer.Option("rnn,gru,lstm", help="Comma-separated cells to measure."),
-    quick: bool = typer.Option(False, help="Only the small configuration, fewer repeats."),
-) -> None:
-    """Training and inference throughput of the explicit engine vs torch.nn, side by side."""
-    names = [c.strip() for c in cells.split(",") if c.strip()]
-    bad = [c for c in names if c not in PEERS]
-    if bad:
-        from rnnlab.errors import InputError
-
-        raise InputError(f"unknown cell(s) {bad}: choose from {list(PEERS)}")
-    configs = CONFIGS[1:] if quick else CONFIGS
-    print_engine(engine_rows(names, configs, repeats=2 if quick else 5, rounds=1 if quick else 3))

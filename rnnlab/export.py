@@ -259,7 +259,7 @@ def export_run(
     """Export ``run_dir`` to ``out`` (default ``RUN/model.onnx`` / ``RUN/model.torchscript.pt``),
     written atomically. ``verify`` runs the file (onnxruntime / torch.jit) against PyTorch on
     two other batch sizes and sequence lengths and reports the largest difference."""
-    from rnnlab.train.checkpoint import atomic_write_bytes
+    from rnnlab.io import atomic_write_bytes
 
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r}: choose {' or '.join(FORMATS)}")
@@ -281,29 +281,6 @@ def export_run(
         "outputs": ex.output_names,
         "max_abs_diff": diff,
     }
-
-
-def export_cmd(
-    run: Path,
-    fmt: str = "onnx",
-    out: Path | None = None,
-    verify: bool = True,
-) -> None:
-    """CLI body of ``rnnlab export`` (the typer signature lives in ``rnnlab.cli``)."""
-    import typer
-
-    info = export_run(run, fmt.lower(), out, verify)
-    line = (
-        f"wrote {info['path']} ({info['task']} model, {info['format']}, {info['bytes']:,} bytes; "
-        f"inputs {', '.join(info['inputs'])} -> {', '.join(info['outputs'])})"
-    )
-    typer.echo(line)
-    if info["max_abs_diff"] is not None:
-        tool = "onnxruntime" if info["format"] == "onnx" else "torch.jit"
-        typer.echo(
-            f"checked with {tool} on two other batch sizes and sequence lengths: "
-            f"max |difference| from PyTorch {info['max_abs_diff']:.2e}"
-        )
 
 
 __all__ = ["export_run", "prepare", "to_bytes", "run_exported", "max_abs_diff", "FORMATS"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from rnnlab.config import CELLS, RNNSpec
 from rnnlab.core.layers import GRU, LSTM, RNN, Recurrent
 from rnnlab.core.trace import Trace
-
-CELLS = ("rnn", "rnn_relu", "gru", "lstm", "mingru", "minlstm")
 
 
 def make_rnn(
@@ -67,4 +66,22 @@ def make_rnn(
     raise InputError(f"unknown cell {cell!r}: choose one of {', '.join(CELLS)}")
 
 
-__all__ = ["RNN", "GRU", "LSTM", "Recurrent", "Trace", "make_rnn", "CELLS"]
+def build_rnn(spec: RNNSpec, input_size: int, **kwargs) -> torch.nn.Module:
+    """The recurrent layer (batch first) that ``spec`` describes, reading ``input_size``
+    features; extra keyword arguments go to ``make_rnn``.
+
+    >>> rnn = build_rnn(RNNSpec(cell="lstm", hidden=16, layers=2), input_size=8)
+    """
+    return make_rnn(
+        spec.cell,
+        input_size,
+        spec.hidden,
+        spec.layers,
+        dropout=spec.dropout,
+        bidirectional=spec.bidirectional,
+        batch_first=True,
+        **kwargs,
+    )
+
+
+__all__ = ["RNN", "GRU", "LSTM", "Recurrent", "Trace", "make_rnn", "build_rnn", "CELLS"]

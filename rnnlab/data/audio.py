@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnlab.data.io import check_file
 from rnnlab.errors import InputError
+from rnnlab.io import check_file
 
 SAMPLE_RATE = 8000  # FSDD's rate; other audio is resampled to it
 MAX_SECONDS = 120.0  # longer inputs are refused (memory and decoding time)
@@ -111,7 +111,7 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
     import io
     import wave
 
-    from rnnlab.train.checkpoint import atomic_write_bytes
+    from rnnlab.io import atomic_write_bytes
 
     x = np.atleast_2d(np.asarray(samples, dtype=np.float64))
     pcm = (np.clip(x, -1, 1) * 32767).round().astype("<i2").T.tobytes()

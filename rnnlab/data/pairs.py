@@ -25,8 +25,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnlab.data.io import read_text
 from rnnlab.errors import InputError
+from rnnlab.io import read_text
 
 PAD, SOS, EOS, UNK = "<pad>", "<sos>", "<eos>", "<unk>"
 SPECIALS = (PAD, SOS, EOS, UNK)

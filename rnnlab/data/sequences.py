@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.data.io import read_text
 from rnnlab.errors import InputError
+from rnnlab.io import read_text
 
 MNIST1D = "mnist1d"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.data.io import check_file
 from rnnlab.errors import InputError
+from rnnlab.io import check_file
 
 # pandas offset alias prefix -> (season length, calendar fields used as features)
 _FREQ_SEASON = {

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnlab.data.io import check_file
 from rnnlab.errors import InputError
+from rnnlab.io import check_file
 
 CHUNK_BYTES = 1 << 22  # 4 MiB of bytes per read
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import InputError
+from rnnlab.io import atomic_write_json
 from rnnlab.serve.registry import ModelRegistry
-from rnnlab.train.checkpoint import atomic_write_json
 
 DEMO_VERSION = 2
 SIZE = {"embed": 64, "hidden": 128}

@@ -520,7 +520,7 @@ def eval_cmd(
     m = clf.evaluate(data)
     print_metrics(m, clf.classes, Path(str(data)).name)
     if json_out:
-        from rnnlab.train.checkpoint import atomic_write_json
+        from rnnlab.io import atomic_write_json
 
         atomic_write_json(json_out, {"classes": clf.classes, **m})
 
@@ -535,7 +535,7 @@ def predict_cmd(
     top: int = typer.Option(3, help="Show this many classes."),
 ) -> None:
     """The most likely classes of each input."""
-    from rnnlab.data.io import read_text
+    from rnnlab.io import read_text
 
     items = list(inputs or [])
     if file:

@@ -54,8 +54,9 @@ from rnnlab.data.series import (
     wants_log,
 )
 from rnnlab.errors import CheckpointError, InputError
+from rnnlab.io import atomic_write_bytes, atomic_write_json
 from rnnlab.tasks import baselines as bl
-from rnnlab.train.checkpoint import atomic_write_bytes, atomic_write_json, load_run, save_run
+from rnnlab.train.checkpoint import load_run, save_run
 
 TASK = "forecast"
 QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)  # median + the 80% and 95% interval ends

@@ -1038,7 +1038,8 @@ def plot_cmd(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rnnlab.train.checkpoint import atomic_write_bytes, read_config
+    from rnnlab.io import atomic_write_bytes
+    from rnnlab.train.checkpoint import read_config
     from rnnlab.train.loop import read_log
 
     cfg = read_config(run)

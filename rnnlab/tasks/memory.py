@@ -251,7 +251,8 @@ def run_memory(
 
     >>> r = run_memory("parity", 8, "lstm", steps=20, out="runs/p", progress=False)  # doctest: +SKIP
     """
-    from rnnlab.train.checkpoint import atomic_write_json, load_run, load_weights_into, save_run
+    from rnnlab.io import atomic_write_json
+    from rnnlab.train.checkpoint import load_run, load_weights_into, save_run
     from rnnlab.train.loop import TrainConfig, fit, read_log
     from rnnlab.train.util import set_seed
 
@@ -368,7 +369,7 @@ def metric_name(task: str) -> str:
 
 def plot_run(result: dict[str, Any], path: str | Path) -> Path:
     """Learning curve (left) and ‖∂L/∂h_t‖ vs distance (right) of one run, as a PNG."""
-    from rnnlab.train.checkpoint import atomic_write_bytes
+    from rnnlab.io import atomic_write_bytes
 
     plt = _pyplot()
     c = result["config"]
@@ -403,7 +404,7 @@ def plot_run(result: dict[str, Any], path: str | Path) -> Path:
 def plot_sweep(results: list[dict[str, Any]], path: str | Path) -> Path:
     """Left: the task metric vs length per cell (solved threshold dashed). Right: gradient norm
     vs distance for the longest length, after training (solid) and at initialisation (dotted)."""
-    from rnnlab.train.checkpoint import atomic_write_bytes
+    from rnnlab.io import atomic_write_bytes
 
     plt = _pyplot()
     task = results[0]["config"]["memory_task"]
@@ -489,7 +490,7 @@ def sweep(
     """``run_memory`` for every (cell, length); a finished run with the same settings is reused
     (so an interrupted sweep continues). Writes ``sweep.json``, ``sweep.md`` and the plot."""
     from rnnlab.core import make_rnn
-    from rnnlab.train.checkpoint import atomic_write_bytes, atomic_write_json
+    from rnnlab.io import atomic_write_bytes, atomic_write_json
 
     for cell in cells:  # fail before hours of training, not in the middle
         make_rnn(cell, 2, 2)

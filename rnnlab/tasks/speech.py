@@ -348,7 +348,7 @@ def plot_confusion(conf: list[list[int]] | np.ndarray, path: str | Path, title: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rnnlab.train.checkpoint import atomic_write_bytes
+    from rnnlab.io import atomic_write_bytes
 
     c = np.asarray(conf)
     names = [*"0123456789", "∅"]
@@ -711,7 +711,7 @@ def eval_cmd(
     plot_confusion(m["confusion"], png, f"{Path(run).name}: {on}, {what}; WER {m['wer']:.2%}")
     typer.echo(f"confusion matrix: {png}")
     if json_out:
-        from rnnlab.train.checkpoint import atomic_write_json
+        from rnnlab.io import atomic_write_json
 
         atomic_write_json(json_out, m)
 

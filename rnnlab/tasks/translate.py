@@ -459,7 +459,8 @@ def train_translate(
 ) -> dict[str, Any]:
     """Train a translator on ``pairs`` (a pair file, or None for the built-in numbers) and
     write the run directory ``out`` (weights, config, ``split.json``, logs)."""
-    from rnnlab.train.checkpoint import atomic_write_json, save_run
+    from rnnlab.io import atomic_write_json
+    from rnnlab.train.checkpoint import save_run
     from rnnlab.train.loop import TrainConfig, fit
     from rnnlab.train.util import set_seed
 
@@ -614,7 +615,7 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """BLEU/chrF on the run's held-out test split, greedy (beam 1) and with beam search.
     Each distinct test source is translated once and scored against all its translations."""
-    from rnnlab.train.checkpoint import atomic_write_json
+    from rnnlab.io import atomic_write_json
 
     tr = load_translator(run_dir)
     srcs, refs = P.references(read_split(run_dir, "test"))
@@ -809,7 +810,7 @@ def plot_cmd(
     out: str = typer.Option(None, "--out", help="PNG path (default RUN/attention.png)."),
 ) -> None:
     """Draw the attention of one translation as a heatmap PNG."""
-    from rnnlab.train.checkpoint import atomic_write_bytes
+    from rnnlab.io import atomic_write_bytes
 
     tr = load_translator(run)
     t = translate(tr, text, beam=beam)

@@ -1,8 +1,10 @@
 """Run directories: ``model.safetensors`` + ``config.json``, written atomically, verified on load.
 
 A run directory holds
-    config.json        format version, versions, task, architecture, vocab, args, metrics,
-                       and the SHA-256 of every tensor file it names
+    config.json        the same top-level shape for every task (``SECTIONS``):
+                       task, model (architecture), data (source, split, tokenizer/vocab),
+                       train (settings), metrics, versions (format, rnnlab, torch), and the
+                       SHA-256 of the weights file
     model.safetensors  the weights (best checkpoint)
     state.safetensors  + state.json: optimizer/scheduler/RNG/data position for ``--resume``
 
@@ -17,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,38 +28,14 @@ from safetensors.torch import load, save
 
 from rnnlab import __version__
 from rnnlab.errors import CheckpointError
+from rnnlab.io import atomic_write_bytes, atomic_write_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sectioned config.json (task/model/data/train/metrics/versions)
+SECTIONS = ("task", "model", "data", "train", "metrics")
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 STATE = "state.safetensors"
 STATE_META = "state.json"
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    # fsync the directory so the rename itself survives a crash
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _sha256(data: bytes) -> str:
@@ -86,12 +62,16 @@ def save_run(run_dir: str | Path, tensors: dict[str, torch.Tensor], config: dict
     config, so the newest complete checkpoint always loads.
     """
     run_dir = Path(run_dir)
-    cfg = dict(config)
-    cfg.update(
-        format_version=FORMAT_VERSION,
-        rnnlab_version=__version__,
-        torch_version=torch.__version__.split("+")[0],
-    )
+    missing = [k for k in SECTIONS if k not in config]
+    extra = sorted(set(config) - set(SECTIONS) - {"versions", "weights_sha256"})
+    if missing or extra:  # a bug in the caller, not the user's input
+        raise ValueError(f"a run config needs exactly {SECTIONS}: missing {missing}, extra {extra}")
+    cfg = {k: config[k] for k in SECTIONS}
+    cfg["versions"] = {
+        "format": FORMAT_VERSION,
+        "rnnlab": __version__,
+        "torch": torch.__version__.split("+")[0],
+    }
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     meta = {"config": json.dumps(cfg, sort_keys=True), "data_sha256": _data_sha(tensors)}
     blob = save(tensors, metadata=meta)
@@ -117,12 +97,24 @@ def read_config(run_dir: str | Path) -> dict[str, Any]:
         cfg = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path} is corrupted (not valid JSON: {e})") from None
-    if not isinstance(cfg, dict) or "format_version" not in cfg:
-        raise CheckpointError(f"{path} is not an rnnlab config (no format_version)")
-    if cfg["format_version"] > FORMAT_VERSION:
+    return check_layout(cfg, path)
+
+
+def check_layout(cfg: Any, path: str | Path) -> dict[str, Any]:
+    """``cfg`` if it is a config of this format; an older or foreign one is a CheckpointError."""
+    if isinstance(cfg, dict) and "format_version" in cfg:  # format 1: flat keys
         raise CheckpointError(
-            f"{path} has format version {cfg['format_version']}, newer than this rnnlab "
-            f"understands ({FORMAT_VERSION}); upgrade rnnlab"
+            f"{path} was written by rnnlab {cfg.get('rnnlab_version', '0.1')} in the old "
+            f"layout (format {cfg['format_version']}); this rnnlab reads format "
+            f"{FORMAT_VERSION}: train the run again (`rnnlab {cfg.get('task', '<task>')} train ...`)"
+        )
+    fmt = (cfg.get("versions") or {}).get("format") if isinstance(cfg, dict) else None
+    if not isinstance(fmt, int) or any(k not in cfg for k in SECTIONS):
+        raise CheckpointError(f"{path} is not an rnnlab run config (no versions/format)")
+    if fmt > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has format version {fmt}, newer than this rnnlab understands "
+            f"({FORMAT_VERSION}); upgrade rnnlab"
         )
     return cfg
 
@@ -153,7 +145,7 @@ def load_run(
                 f"{wpath} does not match the SHA-256 recorded in {CONFIG}: the file was "
                 "replaced or corrupted; retrain or restore it"
             )
-        cfg = json.loads(meta["config"])
+        cfg = check_layout(json.loads(meta["config"]), wpath)
         _check_task(run_dir, cfg, task)
     return tensors, cfg
 
@@ -274,16 +266,3 @@ def load_state(run_dir: str | Path) -> dict[str, Any]:
     if "state" in embedded and _data_sha(tensors) == embedded.get("data_sha256"):
         return unflatten_state(tensors, json.loads(embedded["state"]))
     raise CheckpointError(f"{blob_path} does not match {meta_path} (truncated or corrupted)")
-
-
-def remove_stale_temps(run_dir: str | Path) -> list[Path]:
-    """Delete the temp files of writes that a kill interrupted (``.NAME.*.tmp``, written by
-    ``atomic_write_bytes``); they are never read, only disk space. Returns what was removed."""
-    gone = []
-    for p in Path(run_dir).glob(".*.tmp"):
-        try:
-            p.unlink()
-            gone.append(p)
-        except OSError:  # already gone, or not ours to delete
-            pass
-    return gone

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from rnnlab.errors import InputError
-from rnnlab.train.checkpoint import atomic_write_bytes, load_state, remove_stale_temps, save_state
+from rnnlab.io import atomic_write_bytes, remove_stale_temps
+from rnnlab.train.checkpoint import load_state, save_state
 from rnnlab.train.util import progress_bar
 
 _F32_MAX = float(torch.finfo(torch.float32).max)

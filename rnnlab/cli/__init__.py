@@ -1,4 +1,8 @@
-"""The ``rnnlab`` command: ``rnnlab <task> <verb>``. Each task module owns its sub-app.
+"""The ``rnnlab`` command: ``rnnlab <task> <verb>``, one module of this package per task.
+
+Each module (``rnnlab/cli/lm.py`` ...) holds the typer commands of one task; its options come
+from the task's settings (``rnnlab/tasks/<task>/config.py``, via ``rnnlab.cli.options``) and
+each command imports the task's code inside its body, so ``rnnlab --help`` stays fast.
 
 Errors meant for the user (``RnnlabError``) print one line and exit with their code
 (see ``rnnlab.errors``); no traceback reaches the user.
@@ -8,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import typer
 
@@ -38,41 +41,15 @@ def _root(
     """rnnlab: recurrent neural networks you can use, see and understand."""
 
 
-def _export(
-    run: Path = typer.Argument(..., help="Run directory (an lm, forecast or classify run)."),
-    fmt: str = typer.Option("onnx", "--format", help="onnx or torchscript."),
-    out: Path = typer.Option(
-        None, "--out", help="File to write (default RUN/model.onnx, RUN/model.torchscript.pt)."
-    ),
-    verify: bool = typer.Option(
-        True, "--verify/--no-verify", help="Run the file and compare with PyTorch."
-    ),
-) -> None:
-    """Export a trained model to ONNX or TorchScript (dynamic batch and sequence length)."""
-    from rnnlab.export import export_cmd
-
-    export_cmd(run, fmt, out, verify)
-
-
 def _register() -> None:
-    # One sub-app per task module; each module keeps its own commands.
-    from rnnlab import bench
-    from rnnlab.tasks import classify, forecast, lm, memory, speech, translate
+    from rnnlab.cli import bench, classify, export, forecast, lm, memory, serve, speech, translate
 
-    app.add_typer(lm.app, name="lm")
-    app.add_typer(forecast.app, name="forecast")
-    app.add_typer(translate.app, name="translate")
-    app.add_typer(speech.app, name="speech")
-    app.add_typer(memory.app, name="memory")
-    app.add_typer(classify.app, name="classify")
-    app.add_typer(bench.app, name="bench")
-    app.command("export")(_export)
-    try:
-        from rnnlab.serve import cli as serve_cli
-
-        serve_cli.register(app)
-    except ImportError:  # the serve package is optional until the explorer lands
-        pass
+    for name, mod in (("lm", lm), ("forecast", forecast), ("translate", translate),
+                      ("speech", speech), ("memory", memory), ("classify", classify),
+                      ("bench", bench)):  # fmt: skip
+        app.add_typer(mod.app, name=name)
+    app.command("export")(export.export)
+    serve.register(app)
 
 
 _register()

@@ -1,0 +1,3 @@
+"""Interim: the classify commands move here from rnnlab.tasks.classify (architecture v2)."""
+
+from rnnlab.tasks.classify import app  # noqa: F401
