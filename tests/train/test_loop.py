@@ -10,7 +10,6 @@ from rnnlab.train.checkpoint import load_run, save_run
 from rnnlab.train.loop import TrainConfig, fit, lr_factor, read_log
 from rnnlab.train.util import parse_duration
 
-
 TOY = {"task": "toy", "model": {}, "data": {}, "train": {}}
 
 
