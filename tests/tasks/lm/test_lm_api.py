@@ -11,22 +11,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from rnnlab.core.stepper import Stepper
 from rnnlab.data import textstream
+from rnnlab.data.corpus import load_corpus
 from rnnlab.data.tokenize import CharTokenizer, WordTokenizer
 from rnnlab.errors import CheckpointError, InputError
-from rnnlab.tasks.lm import (
-    LanguageModel,
-    Stepper,
-    evaluate_ids,
-    generate,
-    load_corpus,
-    load_lm,
-    predict_words,
-    topk_next,
-    train_lm,
-)
+from rnnlab.tasks.lm.evaluate import evaluate_ids
+from rnnlab.tasks.lm.infer import generate, predict_words, topk_next
+from rnnlab.tasks.lm.model import LanguageModel, load_lm
+from rnnlab.tasks.lm.train import train_lm
 from rnnlab.train.checkpoint import load_state, save_run
 
+# the sections every config.json has (rnnlab.train.checkpoint.SECTIONS)
+EMPTY = {"model": {}, "data": {}, "train": {}, "metrics": {}}
 TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 40
 TINY = dict(hidden=24, layers=1, embed=8, seq_len=16, batch=4, progress=False, dropout=0.0)
 
@@ -73,7 +70,7 @@ def test_evaluate_matches_hand_computed_loss():
 
 def test_load_corpus_split_and_vocab_from_train_only(tmp_path):
     text = "abcabcabc" * 10 + "xyz"  # 'xyz' only in the last 10%
-    c = load_corpus(text)
+    c = load_corpus(text=text)
     assert "x" not in c["tokenizer"].vocab
     assert len(c["train"]) + len(c["val"]) == len(text)
     p = tmp_path / "d.txt"
@@ -81,7 +78,7 @@ def test_load_corpus_split_and_vocab_from_train_only(tmp_path):
     cf = load_corpus(p)
     assert cf["tokenizer"].vocab == c["tokenizer"].vocab
     assert cf["train"].tolist() == c["train"].tolist() and cf["val"].tolist() == c["val"].tolist()
-    w = load_corpus(TEXT, level="word", val="the cat sat.\n")
+    w = load_corpus(text=TEXT, level="word", val_text="the cat sat.\n")
     assert w["info"]["val_chars"] == len("the cat sat.\n")
     with pytest.raises(InputError, match="does not exist"):
         load_corpus("no/such/file.txt")
@@ -93,16 +90,16 @@ def test_train_learns_and_reloads(tmp_path):
     # a unigram model of this text has ~2.6 nats/char; a model that learned something beats it
     assert s["best"] < 2.2
     m = load_lm(out)
-    assert m.config["task"] == "lm" and m.config["hidden"] == 24
+    assert m.config["task"] == "lm" and m.config["model"]["hidden"] == 24
     assert m.tokenizer.vocab == CharTokenizer.fit(TEXT[: int(len(TEXT) * 0.9)]).vocab
     # the run dir's weights are the best checkpoint: re-evaluating gives the recorded loss
-    c = load_corpus(TEXT)
+    c = load_corpus(text=TEXT)
     again = evaluate_ids(m, c["val"], chars=c["info"]["val_chars"])
     assert again["val_loss"] == pytest.approx(m.config["metrics"]["val_loss"], rel=1e-4)
 
 
 def test_load_lm_refuses_other_task(tmp_path):
-    save_run(tmp_path / "f", {"w": torch.zeros(1)}, {"task": "forecast"})
+    save_run(tmp_path / "f", {"w": torch.zeros(1)}, {"task": "forecast", **EMPTY})
     with pytest.raises(CheckpointError, match="forecast"):
         load_lm(tmp_path / "f")
     with pytest.raises(CheckpointError, match="does not exist"):
