@@ -55,7 +55,11 @@ def _run(run_dir, resume=False, stop_at=None, steps=20, log_dir=None):
             data=Source(),
             step_fn=step,
             eval_fn=evaluate,
-            save_fn=lambda p, met: save_run(p, m.state_dict(), {"task": "toy", "metrics": met}),
+            save_fn=lambda p, met: save_run(
+                p,
+                m.state_dict(),
+                {"task": "toy", "model": {}, "data": {}, "train": {}, "metrics": met},
+            ),
             resume=resume,
             progress=False,
             log_dir=log_dir,
