@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from lm_helpers import EMPTY, TEXT
 
 from rnnlab.tasks.lm.model import load_lm
 from rnnlab.train.checkpoint import save_run
 
-# the sections every config.json has (rnnlab.train.checkpoint.SECTIONS)
-EMPTY = {"model": {}, "data": {}, "train": {}, "metrics": {}}
-TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 40
 SMALL = ["--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch", "4"]
 
 
