@@ -157,8 +157,9 @@ def _train(
             **tc.to_dict(),
             "time_budget": budget,
             "world_size": dist.world,
+            "log_dir": str(tc.log_dir) if tc.log_dir else None,  # JSON: no Path
             "engine": getattr(model.rnn, "engine", "torch"),
-        },  # fmt: skip
+        },
     }
     model.config = {**config, "metrics": {}}
     net = dist.wrap(model)
