@@ -107,13 +107,13 @@ def prepare(run_dir: str | Path) -> Exportable:
             f"{run_dir} holds a '{task}' model; export supports {', '.join(TASKS)} runs"
         )
     if task == "lm":
-        from rnnlab.tasks.lm import load_lm
+        from rnnlab.tasks.lm.model import load_lm
 
         model = load_lm(run_dir)
         cfg = model.config
-        _native(model.rnn, cfg["cell"])
+        _native(model.rnn, cfg["model"]["cell"])
         L, H, V = model.rnn.num_layers, model.rnn.hidden_size, len(model.tokenizer)
-        lstm = cfg["cell"] == "lstm"
+        lstm = cfg["model"]["cell"] == "lstm"
         names = ["ids", "h0"] + (["c0"] if lstm else [])
         outs = ["logits", "h_n"] + (["c_n"] if lstm else [])
 
