@@ -101,9 +101,8 @@ def backtest_cmd(
     ss, src, kw = _read(opts)
     meths = tuple(x.strip() for x in methods.split(",") if x.strip())
     res = backtest(
-        ss, origins=origins, step=step, methods=meths, out=out, progress=not quiet, source=src,
-        **kw,
-    )  # fmt: skip
+        ss, origins=origins, step=step, methods=meths, out=out, progress=not quiet, source=src, **kw
+    )
     Console().print(backtest_table(res))
     typer.echo(
         f"season {ss.season}; RNN training {res['train_s']:.0f}s "
