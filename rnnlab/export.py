@@ -127,11 +127,11 @@ def prepare(run_dir: str | Path) -> Exportable:
         dyn.update({n: {1: "batch"} for n in names[1:] + outs[1:]})
         return Exportable(task, _LMGraph(model).eval(), names, outs, dyn, make, cfg)
     if task == "forecast":
-        from rnnlab.tasks.forecast import load_forecaster
+        from rnnlab.tasks.forecast.infer import load_forecaster
 
         lf = load_forecaster(run_dir)
-        arch, m = lf.config["arch"], lf.model
-        for member in getattr(m, "members", [m]):  # an ensemble, or an older single model
+        arch, m = lf.config["model"]["arch"], lf.model
+        for member in m.members:
             _native(member.rnn, arch["cell"])
         F_, K, Hz = arch["n_feat"], arch["n_future"], arch["horizon"]
 
@@ -146,7 +146,7 @@ def prepare(run_dir: str | Path) -> Exportable:
         names = ["y", "feats", "future"]
         dyn = {"y": {0: "batch", 1: "seq"}, "feats": {0: "batch", 1: "seq"}}
         dyn.update(future={0: "batch"}, out={0: "batch"})
-        return Exportable(task, m, names, ["out"], dyn, make, lf.config, lf.config["lookback"])
+        return Exportable(task, m, names, ["out"], dyn, make, lf.config, lf.lookback)
     from rnnlab.tasks.classify import load_classifier
 
     clf = load_classifier(run_dir)
