@@ -51,6 +51,9 @@ def test_openapi_lists_the_response_schemas(api_client):
         assert name in schemas, name
         ok = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]
         assert ok["schema"] == {"$ref": f"#/components/schemas/{name}"}, (path, ok)
+    # a dependency that reads the model name parses the same body: it stays one flat object
+    body = spec["paths"]["/api/trace"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/TraceRequest"}
     # nested parts are documented too
     assert {"Step", "Projection", "Excitation", "Scores", "RnnResult", "MemoryPick"} <= set(schemas)
 
