@@ -1,42 +1,28 @@
 """The JSON API: ``/api/models``, ``/api/trace``, ``/api/gradients``, ``/api/generate``,
 ``/api/predict``, ``/api/neuron``, ``/api/models/{name}`` (model card), ``/api/pages``.
 
-Bad input → 422 with a message; an unknown model → 404 naming the models there are.
+Bad input → 422 with a message; an unknown model → 404 naming the models there are. Every
+reply is declared with ``response_model`` (see ``schemas``), so ``/openapi.json`` has them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 
 from rnnlab.serve import analysis
-from rnnlab.serve.registry import LoadedModel, ModelRegistry
-from rnnlab.serve.schemas import (
-    GenerateRequest,
-    GradientsRequest,
-    NeuronRequest,
-    PredictRequest,
-    TraceRequest,
-)
+from rnnlab.serve import schemas as S
+from rnnlab.serve.deps import Registry, model_in, path_model
+from rnnlab.serve.registry import LoadedModel
 
 router = APIRouter(prefix="/api")
+# conditional keys (a neuron without held-out text has ``note``, not ``mean``) stay absent
+_sparse = {"response_model_exclude_unset": True}
 
 
-def get_model(request: Request, name: str) -> LoadedModel:
-    """The model ``name`` from the app's registry, or a 404 listing the models."""
-    reg: ModelRegistry = request.app.state.registry
-    try:
-        return reg.get(name)
-    except KeyError:
-        raise HTTPException(
-            404, f"unknown model {name!r}; available models: {', '.join(reg.names()) or 'none'}"
-        ) from None
-
-
-@router.get("/models")
-def models(request: Request) -> dict[str, Any]:
-    reg: ModelRegistry = request.app.state.registry
+@router.get("/models", response_model=S.Models)
+def models(reg: Registry) -> dict[str, Any]:
     out = []
     for n in reg.names():
         lm = reg.get(n)
@@ -52,45 +38,43 @@ def models(request: Request) -> dict[str, Any]:
     return {"models": out, "limits": {"chars": analysis.MAX_CHARS, "tokens": analysis.MAX_TOKENS}}
 
 
-@router.get("/models/{name}")
-def model_card(name: str, request: Request) -> dict[str, Any]:
-    return analysis.card(get_model(request, name))
+@router.get("/models/{name}", response_model=S.Card)
+def model_card(lm: LoadedModel = Depends(path_model)) -> dict[str, Any]:
+    return analysis.card(lm)
 
 
-@router.post("/trace")
-def trace(req: TraceRequest, request: Request) -> dict[str, Any]:
-    return analysis.trace(get_model(request, req.model), req.text, k=req.k)
+@router.post("/trace", response_model=S.Trace)
+def trace(req: S.TraceRequest, lm: LoadedModel = model_in(S.TraceRequest)) -> dict[str, Any]:
+    return analysis.trace(lm, req.text, k=req.k)
 
 
-@router.post("/gradients")
-def gradients(req: GradientsRequest, request: Request) -> dict[str, Any]:
-    return analysis.gradients(get_model(request, req.model), req.text, req.position)
+@router.post("/gradients", response_model=S.Gradients)
+def gradients(
+    req: S.GradientsRequest, lm: LoadedModel = model_in(S.GradientsRequest)
+) -> dict[str, Any]:
+    return analysis.gradients(lm, req.text, req.position)
 
 
-@router.post("/generate")
-def generate(req: GenerateRequest, request: Request) -> dict[str, Any]:
+@router.post("/generate", response_model=S.Generated)
+def generate(
+    req: S.GenerateRequest, lm: LoadedModel = model_in(S.GenerateRequest)
+) -> dict[str, Any]:
     return analysis.generate(
-        get_model(request, req.model),
-        req.prompt,
-        req.length,
-        req.temperature,
-        req.top_k,
-        req.seed,
-        req.k,
+        lm, req.prompt, req.length, req.temperature, req.top_k, req.seed, req.k
     )
 
 
-@router.post("/predict")
-def predict(req: PredictRequest, request: Request) -> dict[str, Any]:
-    return analysis.predict(get_model(request, req.model), req.text, req.k)
+@router.post("/predict", response_model=S.Prediction)
+def predict(req: S.PredictRequest, lm: LoadedModel = model_in(S.PredictRequest)) -> dict[str, Any]:
+    return analysis.predict(lm, req.text, req.k)
 
 
-@router.post("/neuron")
-def neuron(req: NeuronRequest, request: Request) -> dict[str, Any]:
-    return analysis.neuron(get_model(request, req.model), req.layer, req.direction, req.unit, req.k)
+@router.post("/neuron", response_model=S.Neuron, **_sparse)
+def neuron(req: S.NeuronRequest, lm: LoadedModel = model_in(S.NeuronRequest)) -> dict[str, Any]:
+    return analysis.neuron(lm, req.layer, req.direction, req.unit, req.k)
 
 
-@router.get("/pages")
+@router.get("/pages", response_model=S.Pages)
 def pages(request: Request) -> dict[str, Any]:
     """The pages this server has, for every page's nav bar."""
     return {"pages": request.app.state.pages}

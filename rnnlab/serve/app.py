@@ -1,5 +1,7 @@
-"""``create_app(registry)``: the FastAPI app of the explorer (API + static pages + optional
-views: the game and per-task pages, each an ``APIRouter`` in its own module).
+"""``create_app(registry)``: the FastAPI app of the explorer: the API (``api.router``), the
+game (``game.router``) and the per-task pages (``views/*.py``), each an ``APIRouter`` listed in
+``PAGES``, plus the static files. Errors: ``InputError`` → 422 (the game's ``NotFound`` → 404,
+``Conflict`` → 409), another ``RnnlabError`` → 500, an invalid body → 422 with a readable message.
 
 Every response goes through ``guard.Guard``: a body-size limit (64 KiB; the speech upload has
 its own), a per-request time limit and security headers (a CSP allowing this origin only).
@@ -10,29 +12,30 @@ its own), a per-request time limit and security headers (a CSP allowing this ori
 
 from __future__ import annotations
 
-import importlib
-import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from rnnlab.errors import InputError, RnnlabError
 from rnnlab.serve.api import router as api_router
+from rnnlab.serve.game.router import router as game_router
+from rnnlab.serve.game.store import Conflict, NotFound
 from rnnlab.serve.guard import MAX_BODY, REQUEST_TIMEOUT_S, Guard
 from rnnlab.serve.registry import ModelRegistry
+from rnnlab.serve.views import memory, speech, translate
 
 STATIC = Path(__file__).with_name("static")
-# optional modules of other pages: (module, nav label, default path)
-OPTIONAL_VIEWS = [
-    ("rnnlab.serve.game", "Game", "/game"),
-    ("rnnlab.serve.views.translate", "Translate", "/translate"),
-    ("rnnlab.serve.views.speech", "Speech", "/speech"),
-    ("rnnlab.serve.views.memory", "Memory", "/memory"),
+# the pages besides the explorer, in nav-bar order: (router, path, nav label)
+PAGES: list[tuple[APIRouter, str, str]] = [
+    (game_router, "/game", "Game"),
+    (translate.router, "/translate", "Translate"),
+    (speech.router, "/speech", "Speech"),
+    (memory.router, "/memory", "Memory"),
 ]
-log = logging.getLogger("rnnlab.serve")
+BODY_LIMITS = {**speech.BODY_LIMITS}  # routes allowed more than max_body (the WAV upload)
 
 
 def _readable(err: dict) -> str:
@@ -55,7 +58,9 @@ def create_app(
     # (the schema stays at /openapi.json)
     app = FastAPI(title="rnnlab explorer", docs_url=None, redoc_url=None)
     app.state.registry = registry
-    app.state.pages = [{"path": "/", "label": "Explorer"}]
+    app.state.pages = [{"path": "/", "label": "Explorer"}] + [
+        {"path": path, "label": label} for _, path, label in PAGES
+    ]
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -70,30 +75,16 @@ def create_app(
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, 422)
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+        return JSONResponse({"detail": str(exc)}, status)
 
     @app.exception_handler(RnnlabError)
     async def _rnnlab(request: Request, exc: RnnlabError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, 500)
 
     app.include_router(api_router)
-    body_limits: dict[str, int] = {}
-    for module, label, path in OPTIONAL_VIEWS:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as e:
-            if e.name and module.startswith(e.name):  # the module is simply not there
-                continue
-            log.warning("page %s not loaded: %s", module, e)
-            continue
-        router = getattr(mod, "router", None)
-        if router is None:
-            continue
+    for router, _, _ in PAGES:
         app.include_router(router)
-        body_limits.update(getattr(mod, "BODY_LIMITS", {}))  # e.g. a WAV upload route
-        app.state.pages.append(
-            {"path": getattr(mod, "PAGE_PATH", path), "label": getattr(mod, "PAGE_LABEL", label)}
-        )
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -104,5 +95,5 @@ def create_app(
         return RedirectResponse("/")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(Guard, max_body=max_body, body_limits=body_limits, timeout=request_timeout)
+    app.add_middleware(Guard, max_body=max_body, body_limits=BODY_LIMITS, timeout=request_timeout)
     return app

@@ -1,8 +1,11 @@
-"""Request bodies of the JSON API (pydantic validates them; errors become a 422 message)."""
+"""Request and response bodies of the JSON API: pydantic validates requests (errors become a
+422 message); the responses are declared so ``/openapi.json`` documents them."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from rnnlab.serve.analysis import MAX_CHARS
 
@@ -43,3 +46,148 @@ class NeuronRequest(BaseModel):
     direction: int = Field(0, ge=0, le=1)
     unit: int = Field(..., ge=0)
     k: int = Field(15, ge=1, le=50)
+
+
+# ---- responses (the shapes ``analysis`` returns; declared so /openapi.json documents them) ---
+
+Top = list[tuple[str, float]]  # [[token, probability], ...], most likely first
+
+
+class Out(BaseModel):
+    """A reply body; a key ``analysis`` adds later passes through rather than being dropped."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Arch(Out):
+    """Architecture facts read off the recurrent layer (``registry.model_info``)."""
+
+    cell: str
+    layers: int
+    directions: int
+    hidden_size: int
+    params: int
+    causal: bool = Field(description="False for a fill-in-the-blank (bidirectional) model")
+
+
+class ModelEntry(Arch):
+    name: str
+    label: str
+    level: str
+    vocab_size: int
+
+
+class Limits(Out):
+    chars: int
+    tokens: int
+
+
+class Models(Out):
+    models: list[ModelEntry]
+    limits: Limits
+
+
+class Step(Out):
+    top: Top
+    target: str | None
+    p: float | None
+    bits: float | None
+
+
+class Projection(Out):
+    points: list[list[float]]
+    explained: list[float]
+    basis: str
+
+
+class Trace(Arch):
+    model: str
+    label: str
+    tokens: list[str]
+    ids: list[int]
+    hidden: list[list[list[list[float]]]] = Field(description="[layer][direction][step][unit]")
+    gates: list[list[dict[str, list[list[float]]]]] = Field(
+        description="[layer][direction]{gate: [step][unit]}"
+    )
+    pca: list[list[Projection]]
+    steps: list[Step]
+    mean_bits: float | None
+
+
+class Gradients(Arch):
+    model: str
+    label: str
+    tokens: list[str]
+    position: int
+    target: str
+    target_index: int
+    loss: float
+    norms: list[list[list[float]]] = Field(description="[layer][direction][step] ‖∂L/∂h_t‖")
+
+
+class GenStep(Out):
+    token: str
+    p: float
+    top: Top
+
+
+class Generated(Out):
+    model: str
+    prompt_tokens: list[str]
+    steps: list[GenStep]
+    text: str
+    temperature: float
+
+
+class Prediction(Out):
+    model: str
+    tokens: list[str]
+    top: Top
+
+
+class Excitation(Out):
+    token: str
+    before: str
+    value: float
+
+
+class Neuron(Out):
+    """What drives one unit over held-out text (``note`` alone when there is none)."""
+
+    unit: int
+    top: list[Excitation]
+    bottom: list[Excitation]
+    sample: list[tuple[str, float, int]] = Field(description="[token, value, sentence]")
+    model: str | None = None
+    layer: int | None = None
+    direction: int | None = None
+    mean: float | None = None
+    n_tokens: int | None = None
+    note: str | None = None
+
+
+class Curve(Out):
+    train: list[tuple[int, float]]
+    val: list[tuple[int, float]]
+
+
+class Card(Arch):
+    model: str
+    label: str
+    vocab_size: int
+    level: str
+    data: str
+    val_ppl: float | None
+    metrics: dict[str, Any]
+    config: dict[str, Any]
+    curve: Curve
+    run_dir: str | None
+
+
+class Page(Out):
+    path: str
+    label: str
+
+
+class Pages(Out):
+    pages: list[Page]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import errno
 import socket
 
+from rnnlab.errors import InputError
+
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"  # this machine only: the explorer has no login
 
 
 def free_port(preferred: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> int:
     """``preferred`` if nobody listens on it, else a port the OS says is free."""
-    from rnnlab.errors import InputError
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for port in (preferred, 0):
         with socket.socket(family, socket.SOCK_STREAM) as s:

@@ -15,7 +15,9 @@ import torch.nn.functional as F
 from fastapi.testclient import TestClient
 
 from rnnlab.serve.app import create_app
-from rnnlab.serve.game import SessionStore, memory_item, model_answers, player_bits
+from rnnlab.serve.game.beat import player_bits
+from rnnlab.serve.game.memory import memory_item, model_answers
+from rnnlab.serve.game.store import SessionStore
 from rnnlab.serve.registry import ModelRegistry
 
 # held-out sentences whose tokens are all different: a token to guess never appeared before it

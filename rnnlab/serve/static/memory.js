@@ -1,132 +1,120 @@
 // Memory lab page: gradient-norm-vs-distance curves per cell (GET /api/memory/curves) with a
 // length slider, and the last sweep's table and trained curves (GET /api/memory/sweep).
-(function () {
-  "use strict";
-  const COLORS = { rnn: "#d62728", rnn_relu: "#ff7f0e", gru: "#1f77b4", lstm: "#2ca02c", mingru: "#9467bd", minlstm: "#8c564b" };
-  const $ = (id) => document.getElementById(id);
-  const SVGNS = "http://www.w3.org/2000/svg";
+import { $, api, el, showError, svg as svgEl } from "./lib.js";
 
-  function el(name, attrs, parent) {
-    const e = document.createElementNS(SVGNS, name);
-    for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+const COLORS = { rnn: "#d62728", rnn_relu: "#ff7f0e", gru: "#1f77b4", lstm: "#2ca02c", mingru: "#9467bd", minlstm: "#8c564b" };
 
-  // Log-y line chart of series [{cell, values}] where values[d] is the norm at distance d.
-  function chart(box, legend, series) {
-    const W = 900, H = 340, L = 64, R = 12, T = 10, B = 40;
-    const all = [];
-    let n = 1;
-    for (const s of series) {
-      n = Math.max(n, s.values.length);
-      for (const v of s.values) if (v > 0 && isFinite(v)) all.push(Math.log10(v));
-    }
-    box.textContent = "";
-    legend.textContent = "";
-    if (!all.length) { box.textContent = "no positive gradient values to draw"; return; }
-    let lo = Math.floor(Math.min(...all)), hi = Math.ceil(Math.max(...all));
-    if (hi === lo) hi = lo + 1;
-    const x = (d) => L + (d / Math.max(1, n - 1)) * (W - L - R);
-    const y = (lg) => T + ((hi - lg) / (hi - lo)) * (H - T - B);
-    const svg = el("svg", { viewBox: `0 0 ${W} ${H}` }, box);
-    const step = Math.max(1, Math.ceil((hi - lo) / 8));
-    for (let e = lo; e <= hi; e += step) {
-      el("line", { x1: L, x2: W - R, y1: y(e), y2: y(e), stroke: "#e3e3ea" }, svg);
-      el("text", { x: L - 6, y: y(e) + 4, "text-anchor": "end", "font-size": 12 }, svg).textContent = `1e${e}`;
-    }
-    for (let i = 0; i <= 5; i++) {
-      const d = Math.round((i / 5) * (n - 1));
-      el("text", { x: x(d), y: H - B + 16, "text-anchor": "middle", "font-size": 12 }, svg).textContent = d;
-    }
-    el("text", { x: (L + W) / 2, y: H - 6, "text-anchor": "middle", "font-size": 12 }, svg).textContent = "distance from the loss (steps)";
-    el("text", { x: 14, y: (T + H - B) / 2, "text-anchor": "middle", "font-size": 12, transform: `rotate(-90 14 ${(T + H - B) / 2})` }, svg).textContent = "‖∂L/∂h_t‖";
-    for (const s of series) {
-      let dstr = "", pen = "M";
-      s.values.forEach((v, d) => {
-        if (v > 0 && isFinite(v)) { dstr += `${pen}${x(d).toFixed(1)},${y(Math.log10(v)).toFixed(1)}`; pen = "L"; }
-        else pen = "M";
-      });
-      const color = COLORS[s.cell] || "#333";
-      el("path", { d: dstr, fill: "none", stroke: color, "stroke-width": 2, "stroke-dasharray": s.dash || "" }, svg)
-        .appendChild(el("title", {})).textContent = s.label || s.cell;
-      const item = document.createElement("span");
-      item.style.setProperty("--c", color);
-      const last = s.values[s.values.length - 1];
-      item.textContent = `${s.label || s.cell}: ${Number(s.values[0]).toExponential(1)} at d=0, ${Number(last).toExponential(1)} at d=${s.values.length - 1}`;
-      legend.appendChild(item);
-    }
+// Log-y line chart of series [{cell, values}] where values[d] is the norm at distance d.
+function chart(box, legend, series) {
+  const W = 900, H = 340, L = 64, R = 12, T = 10, B = 40;
+  const all = [];
+  let n = 1;
+  for (const s of series) {
+    n = Math.max(n, s.values.length);
+    for (const v of s.values) if (v > 0 && isFinite(v)) all.push(Math.log10(v));
   }
+  box.textContent = "";
+  legend.textContent = "";
+  if (!all.length) { box.textContent = "no positive gradient values to draw"; return; }
+  let lo = Math.floor(Math.min(...all)), hi = Math.ceil(Math.max(...all));
+  if (hi === lo) hi = lo + 1;
+  const x = (d) => L + (d / Math.max(1, n - 1)) * (W - L - R);
+  const y = (lg) => T + ((hi - lg) / (hi - lo)) * (H - T - B);
+  const svg = box.appendChild(svgEl("svg", { viewBox: `0 0 ${W} ${H}` }));
+  const step = Math.max(1, Math.ceil((hi - lo) / 8));
+  for (let e = lo; e <= hi; e += step) {
+    svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: y(e), y2: y(e), stroke: "#e3e3ea" }));
+    svg.appendChild(svgEl("text", { x: L - 6, y: y(e) + 4, "text-anchor": "end", "font-size": 12 })).textContent = `1e${e}`;
+  }
+  for (let i = 0; i <= 5; i++) {
+    const d = Math.round((i / 5) * (n - 1));
+    svg.appendChild(svgEl("text", { x: x(d), y: H - B + 16, "text-anchor": "middle", "font-size": 12 })).textContent = d;
+  }
+  svg.appendChild(svgEl("text", { x: (L + W) / 2, y: H - 6, "text-anchor": "middle", "font-size": 12 })).textContent = "distance from the loss (steps)";
+  svg.appendChild(svgEl("text", { x: 14, y: (T + H - B) / 2, "text-anchor": "middle", "font-size": 12, transform: `rotate(-90 14 ${(T + H - B) / 2})` })).textContent = "‖∂L/∂h_t‖";
+  for (const s of series) {
+    let dstr = "", pen = "M";
+    s.values.forEach((v, d) => {
+      if (v > 0 && isFinite(v)) { dstr += `${pen}${x(d).toFixed(1)},${y(Math.log10(v)).toFixed(1)}`; pen = "L"; }
+      else pen = "M";
+    });
+    const color = COLORS[s.cell] || "#333";
+    svg.appendChild(svgEl("path", { d: dstr, fill: "none", stroke: color, "stroke-width": 2, "stroke-dasharray": s.dash || "" }))
+      .appendChild(svgEl("title", {})).textContent = s.label || s.cell;
+    const item = document.createElement("span");
+    item.style.setProperty("--c", color);
+    const last = s.values[s.values.length - 1];
+    item.textContent = `${s.label || s.cell}: ${Number(s.values[0]).toExponential(1)} at d=0, ${Number(last).toExponential(1)} at d=${s.values.length - 1}`;
+    legend.appendChild(item);
+  }
+}
 
-  let timer = null, seq = 0;
-  function refresh() {
-    const task = $("mem-task").value, length = $("mem-len").value;
-    $("mem-len-out").textContent = length;
-    const me = ++seq;
-    $("mem-status").textContent = `computing T=${length}…`;
-    fetch(`/api/memory/curves?task=${encodeURIComponent(task)}&length=${length}`)
-      .then((r) => r.json().then((d) => ({ ok: r.ok, d })))
-      .then(({ ok, d }) => {
-        if (me !== seq) return; // a newer request is on its way
-        if (!ok) throw new Error(d.detail || "request failed");
-        $("mem-error").hidden = true;
-        chart($("mem-chart"), $("mem-legend"), d.curves.map((c) => ({ cell: c.cell, values: c.grad_norm })));
-        const miss = d.unavailable.map((m) => m.cell).join(", ");
-        $("mem-status").textContent = `${d.task}, T=${d.length}, hidden ${d.hidden}` + (miss ? ` (not available here: ${miss})` : "");
-      })
-      .catch((e) => { if (me === seq) { $("mem-error").textContent = String(e.message || e); $("mem-error").hidden = false; $("mem-status").textContent = ""; } });
-  }
-  function schedule() { $("mem-len-out").textContent = $("mem-len").value; clearTimeout(timer); timer = setTimeout(refresh, 200); }
+let timer = null, seq = 0;
+function refresh() {
+  const task = $("mem-task").value, length = $("mem-len").value;
+  $("mem-len-out").textContent = length;
+  const me = ++seq;
+  $("mem-status").textContent = `computing T=${length}…`;
+  api(`/api/memory/curves?task=${encodeURIComponent(task)}&length=${length}`)
+    .then((d) => {
+      if (me !== seq) return; // a newer request is on its way
+      showError("mem-error", null);
+      chart($("mem-chart"), $("mem-legend"), d.curves.map((c) => ({ cell: c.cell, values: c.grad_norm })));
+      const miss = d.unavailable.map((m) => m.cell).join(", ");
+      $("mem-status").textContent = `${d.task}, T=${d.length}, hidden ${d.hidden}` + (miss ? ` (not available here: ${miss})` : "");
+    })
+    .catch((e) => { if (me === seq) { showError("mem-error", e); $("mem-status").textContent = ""; } });
+}
+function schedule() { $("mem-len-out").textContent = $("mem-len").value; clearTimeout(timer); timer = setTimeout(refresh, 200); }
 
-  function showSweep(d) {
-    if (!d.available || !d.runs.length) return;
-    $("sweep-card").hidden = false;
-    const runs = d.runs, lengths = [...new Set(runs.map((r) => r.length))].sort((a, b) => a - b);
-    const cells = [...new Set(runs.map((r) => r.cell))];
-    const adding = runs[0].task === "adding";
-    $("sweep-note").textContent = `${runs[0].task}, ${runs[0].steps} training steps per run; ${adding ? "test MSE (solved: below 1% of the trivial 0.167)" : "test accuracy (solved: ≥ 99%)"}.`;
-    const t = document.createElement("table");
-    t.className = "sweep";
-    t.innerHTML = `<thead><tr><th scope="col">cell</th>${lengths.map((L) => `<th scope="col">T=${L}</th>`).join("")}</tr></thead>`;
-    const tb = document.createElement("tbody");
-    for (const c of cells) {
-      const tr = document.createElement("tr");
-      const th = document.createElement("th"); th.scope = "row"; th.textContent = c; tr.appendChild(th);
-      for (const L of lengths) {
-        const r = runs.find((q) => q.cell === c && q.length === L), td = document.createElement("td");
-        if (r) {
-          const v = adding ? r.test.mse.toFixed(4) : (100 * r.test.acc).toFixed(1) + "%";
-          td.textContent = (r.verdict === "solved" ? "✓ " : "✗ ") + v;
-          td.className = r.verdict === "solved" ? "ok" : "no";
-        } else td.textContent = "–";
-        tr.appendChild(td);
-      }
-      tb.appendChild(tr);
+function showSweep(d) {
+  if (!d.available || !d.runs.length) return;
+  $("sweep-card").hidden = false;
+  const runs = d.runs, lengths = [...new Set(runs.map((r) => r.length))].sort((a, b) => a - b);
+  const cells = [...new Set(runs.map((r) => r.cell))];
+  const adding = runs[0].task === "adding";
+  $("sweep-note").textContent = `${runs[0].task}, ${runs[0].steps} training steps per run; ${adding ? "test MSE (solved: below 1% of the trivial 0.167)" : "test accuracy (solved: ≥ 99%)"}.`;
+  const t = document.createElement("table");
+  t.className = "sweep";
+  t.append(el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "cell" }), lengths.map((L) => el("th", { scope: "col", text: `T=${L}` })))));
+  const tb = document.createElement("tbody");
+  for (const c of cells) {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th"); th.scope = "row"; th.textContent = c; tr.appendChild(th);
+    for (const L of lengths) {
+      const r = runs.find((q) => q.cell === c && q.length === L), td = document.createElement("td");
+      if (r) {
+        const v = adding ? r.test.mse.toFixed(4) : (100 * r.test.acc).toFixed(1) + "%";
+        td.textContent = (r.verdict === "solved" ? "✓ " : "✗ ") + v;
+        td.className = r.verdict === "solved" ? "ok" : "no";
+      } else td.textContent = "–";
+      tr.appendChild(td);
     }
-    t.appendChild(tb);
-    $("sweep-table").textContent = "";
-    $("sweep-table").appendChild(t);
-    const sel = $("sweep-len");
-    sel.textContent = "";
-    for (const L of lengths) { const o = document.createElement("option"); o.value = L; o.textContent = L; sel.appendChild(o); }
-    sel.value = lengths[lengths.length - 1];
-    const draw = () => {
-      const L = Number(sel.value), series = [];
-      for (const r of runs.filter((q) => q.length === L)) {
-        series.push({ cell: r.cell, label: `${r.cell} trained (${r.verdict})`, values: r.grad_trained });
-      }
-      chart($("sweep-chart"), $("sweep-legend"), series);
-    };
-    sel.addEventListener("change", draw);
-    draw();
+    tb.appendChild(tr);
   }
+  t.appendChild(tb);
+  $("sweep-table").textContent = "";
+  $("sweep-table").appendChild(t);
+  const sel = $("sweep-len");
+  sel.textContent = "";
+  for (const L of lengths) { const o = document.createElement("option"); o.value = L; o.textContent = L; sel.appendChild(o); }
+  sel.value = lengths[lengths.length - 1];
+  const draw = () => {
+    const L = Number(sel.value), series = [];
+    for (const r of runs.filter((q) => q.length === L)) {
+      series.push({ cell: r.cell, label: `${r.cell} trained (${r.verdict})`, values: r.grad_trained });
+    }
+    chart($("sweep-chart"), $("sweep-legend"), series);
+  };
+  sel.addEventListener("change", draw);
+  draw();
+}
 
-  function start() {
-    $("mem-len").addEventListener("input", schedule);
-    $("mem-task").addEventListener("change", refresh);
-    refresh();
-    fetch("/api/memory/sweep").then((r) => r.json()).then(showSweep).catch(() => {});
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
-})();
+function start() {
+  $("mem-len").addEventListener("input", schedule);
+  $("mem-task").addEventListener("change", refresh);
+  refresh();
+  api("/api/memory/sweep").then(showSweep).catch(() => {});
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();

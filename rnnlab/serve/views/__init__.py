@@ -1,1 +1,2 @@
-"""Optional per-task pages of the explorer; each module exposes ``router: APIRouter``."""
+"""The explorer's per-task pages (``translate``, ``speech``, ``memory``): each module has a
+``router: APIRouter`` that ``app.PAGES`` lists (with its path and nav label)."""

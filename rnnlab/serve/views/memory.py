@@ -24,7 +24,6 @@ from fastapi.responses import FileResponse
 from rnnlab.errors import InputError
 
 router = APIRouter()
-PAGE_PATH, PAGE_LABEL = "/memory", "Memory"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_LENGTH = 1000
 MAX_CELLS = 6

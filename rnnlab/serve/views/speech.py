@@ -25,7 +25,6 @@ from fastapi.responses import FileResponse
 from rnnlab.errors import RnnlabError
 
 router = APIRouter()
-PAGE_PATH, PAGE_LABEL = "/speech", "Speech"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_BYTES = 8_000_000  # a WAV upload larger than this is refused (about 90 s of 44.1 kHz mono)
 MAX_SECONDS = 30.0

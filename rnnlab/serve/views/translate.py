@@ -26,7 +26,6 @@ from pydantic import BaseModel, Field
 from rnnlab.errors import CheckpointError, InputError
 
 router = APIRouter()
-PAGE_PATH, PAGE_LABEL = "/translate", "Translate"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_CHARS = 300
 SHOW_DIMS = 32  # encoder state dimensions drawn per direction

@@ -1,0 +1,61 @@
+"""FastAPI dependencies of the explorer: the app's model registry, the model a request names
+(404 listing the models there are) and the game's session store.
+
+>>> @router.post("/api/trace")                                          # doctest: +SKIP
+... def trace(req: TraceRequest, lm: LoadedModel = model_in(TraceRequest)): ...
+"""
+
+# no `from __future__ import annotations` here: FastAPI reads the body type of the dependency
+# ``model_in`` builds from the live annotation, which a string could not name
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from pydantic import BaseModel
+
+from rnnlab.serve.game.store import SessionStore
+from rnnlab.serve.registry import LoadedModel, ModelRegistry
+
+
+def get_registry(request: Request) -> ModelRegistry:
+    """The registry ``create_app`` was given."""
+    return request.app.state.registry
+
+
+Registry = Annotated[ModelRegistry, Depends(get_registry)]
+
+
+def model_named(reg: ModelRegistry, name: str) -> LoadedModel:
+    """The model ``name``, or a 404 listing the models."""
+    try:
+        return reg.get(name)
+    except KeyError:
+        raise HTTPException(
+            404, f"unknown model {name!r}; available models: {', '.join(reg.names()) or 'none'}"
+        ) from None
+
+
+def path_model(name: str, reg: Registry) -> LoadedModel:
+    """The model named in the path (``/api/models/{name}``)."""
+    return model_named(reg, name)
+
+
+def model_in(schema: type[BaseModel]) -> Any:
+    """``Depends``: the model named by the ``model`` field of a ``schema`` request body (the
+    endpoint's body parameter must be called ``req`` too: FastAPI then parses it once)."""
+
+    def dep(req: schema, reg: Registry) -> LoadedModel:  # type: ignore[valid-type]
+        return model_named(reg, req.model)
+
+    return Depends(dep)
+
+
+def get_store(request: Request) -> SessionStore:
+    """The game's session store, made on first use (a test may put its own there)."""
+    state = request.app.state
+    if getattr(state, "game_store", None) is None:
+        state.game_store = SessionStore()
+    return state.game_store
+
+
+Store = Annotated[SessionStore, Depends(get_store)]

@@ -1,0 +1,71 @@
+// The explorer's shared state (S: the trace shown, the step, layer, direction, unit...) and the
+// helpers every panel uses: number formats, probability bars, the tooltip, scrolling a diagram.
+
+import { $, el, clear } from "./lib.js";
+
+export const CM = () => window.Colormaps;
+
+export const S = {
+  models: [], // from /api/models
+  model: null, // name
+  tr: null, // current /api/trace answer
+  pos: 0, // current step
+  layer: 0,
+  dir: 0,
+  playing: null, // interval id
+  compare: {}, // name -> trace
+  unit: 0,
+  gen: null,
+  genPick: -1,
+  gradTarget: null, // index into tokens of the word to predict
+};
+window.explorerState = S; // for tests and the curious
+
+export const fmt = (v, d = 4) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
+export const pct = (p) => (100 * p).toFixed(p < 0.01 ? 2 : 1) + "%";
+
+export const START = "⟨s⟩"; // the sentence-boundary step of next-word models
+export const info = (name) => S.models.find((m) => m.name === name) || {};
+
+// tooltip: any element with data-tip shows it on hover / focus
+export function tipAt(target, x, y) {
+  const t = $("tooltip");
+  const tip = target && target.closest && target.closest("[data-tip]");
+  if (!tip) { t.hidden = true; return; }
+  t.textContent = tip.getAttribute("data-tip");
+  t.hidden = false;
+  const w = t.offsetWidth, h = t.offsetHeight;
+  t.style.left = Math.min(window.innerWidth - w - 8, x + 12) + window.scrollX + "px";
+  t.style.top = Math.max(4, y - h - 10) + window.scrollY + "px";
+}
+document.addEventListener("mousemove", (e) => tipAt(e.target, e.clientX, e.clientY));
+document.addEventListener("focusin", (e) => {
+  if (!e.target.closest || !e.target.closest("[data-tip]")) return;
+  const r = e.target.getBoundingClientRect();
+  tipAt(e.target, r.left, r.top);
+});
+document.addEventListener("focusout", () => { $("tooltip").hidden = true; });
+
+export const hiddenOf = (tr, l = S.layer, d = S.dir) => tr.hidden[Math.min(l, tr.layers - 1)][Math.min(d, tr.directions - 1)];
+
+// scroll a wide diagram so that the current step stays in view
+export function keepVisible(svg, x, w) {
+  const box = svg.parentElement;
+  if (!box || !box.classList.contains("scroll")) return;
+  const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width") || 1) || 1;
+  const a = x * scale, b = (x + w) * scale;
+  if (a < box.scrollLeft) box.scrollLeft = Math.max(0, a - 20);
+  else if (b > box.scrollLeft + box.clientWidth) box.scrollLeft = b - box.clientWidth + 20;
+}
+export const sub = (t) => String(t + 1).split("").map((c) => "₀₁₂₃₄₅₆₇₈₉"[Number(c)]).join("");
+
+export function bars(box, top, highlight) {
+  clear(box);
+  const mx = Math.max(...top.map((q) => q[1]), 1e-9);
+  for (const [w, p] of top) {
+    box.append(el("div", { class: "barrow" + (w === highlight ? " hit" : ""), "data-word": w, "data-p": p },
+      el("span", { class: "w", text: w }),
+      el("span", { class: "track" }, el("span", { class: "fill", style: `width:${(100 * p) / mx}%` })),
+      el("span", { class: "p", text: pct(p) })));
+  }
+}

@@ -1,0 +1,94 @@
+// What the model expects: the top predictions at the current step, the surprise curve, and
+// every served model reading the same text side by side (/api/trace for each).
+
+import { $, el, api, clear, svg as svgEl } from "./lib.js";
+import { CM, S, fmt, pct, START, bars } from "./explorer-core.js";
+
+export function renderPred() {
+  const s = S.tr.steps[S.pos];
+  $("pred-explain").textContent = S.tr.causal
+    ? `After reading “${S.tr.tokens[S.pos]}” the model expects next:`
+    : `The bidirectional model fills in the word at this step from the words on both sides (it never sees the word itself):`;
+  bars($("bars"), s.top, s.target);
+  $("target").textContent = s.target === null
+    ? "(end of the text: nothing came next)"
+    : `${S.tr.causal ? "Next word" : "The word there"} was “${s.target}”: p = ${pct(s.p)}, surprise = ${fmt(s.bits, 2)} bits.`;
+}
+
+export function renderSurprise() {
+  const svg = clear($("surprise"));
+  const st = S.tr.steps, T = st.length;
+  const cw = Math.max(30, Math.min(60, 560 / T)), left = 34, top = 10, h = 120;
+  const W = left + T * cw + 10, H = top + h + 50;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", W);
+  svg.setAttribute("height", H);
+  const mx = Math.max(4, ...st.map((s) => s.bits || 0));
+  const y = (b) => top + h - (h * b) / mx;
+  for (const b of [0, Math.round(mx / 2), Math.floor(mx)]) {
+    svg.append(svgEl("line", { x1: left, y1: y(b), x2: W - 10, y2: y(b), class: "gridline" }));
+    svg.append(svgEl("text", { x: left - 4, y: y(b) + 4, "text-anchor": "end", class: "small", text: b }));
+  }
+  const pts = [];
+  st.forEach((s, t) => {
+    if (s.bits === null || t > S.pos) return;
+    const x = left + t * cw + cw / 2;
+    pts.push(`${x},${y(s.bits)}`);
+  });
+  svg.append(svgEl("polyline", { points: pts.join(" "), class: "traj" }));
+  st.forEach((s, t) => {
+    const x = left + t * cw + cw / 2;
+    if (s.target !== null) svg.append(svgEl("text", { x, y: top + h + 14, "text-anchor": "end", transform: `rotate(-35 ${x} ${top + h + 14})`, class: "small" + (t === S.pos ? " cur" : ""), text: s.target }));
+    if (s.bits === null || t > S.pos) return;
+    svg.append(svgEl("circle", { cx: x, cy: y(s.bits), r: t === S.pos ? 6 : 4, class: "pt" + (t === S.pos ? " cur" : ""), fill: CM().viridis(1 - Math.min(1, s.bits / mx)), "data-tip": `“${s.target}”: p = ${pct(s.p)}, ${fmt(s.bits, 2)} bits` }));
+  });
+}
+
+// ---- compare ----------------------------------------------------------------------------
+
+export async function runCompare(text) {
+  S.compare = {};
+  const seq = (S.cmpSeq = (S.cmpSeq || 0) + 1);
+  const box = clear($("compare"));
+  box.append(el("p", { class: "hint", text: "Reading with every model…" }));
+  const res = await Promise.all(S.models.map((m) => api("/api/trace", { model: m.name, text, k: 3 }).catch((e) => ({ error: e.message, model: m.name, label: m.label }))));
+  if (seq !== S.cmpSeq) return;
+  for (const r of res) S.compare[r.model] = r;
+  renderCompare();
+}
+
+export function renderCompare() {
+  const box = clear($("compare"));
+  for (const m of S.models) {
+    const tr = S.compare[m.name];
+    const col = el("div", { class: "cmp" + (m.name === S.model ? " current" : ""), "data-model": m.name });
+    col.append(el("h3", { text: m.label }));
+    if (!tr) { col.append(el("p", { class: "hint", text: "…" })); box.append(col); continue; }
+    if (tr.error) { col.append(el("p", { class: "error", text: tr.error })); box.append(col); continue; }
+    // align on the same word: next-word models start with a ⟨s⟩ step, a fill-in model does not
+    const shift = (tr.tokens[0] === START ? 1 : 0) - (S.tr.tokens[0] === START ? 1 : 0);
+    const p = Math.max(0, Math.min(S.pos + shift, tr.tokens.length - 1));
+    const l = tr.layers - 1; // the top layer feeds the prediction
+    const hv = tr.hidden[l][0];
+    const svg = svgEl("svg", { class: "heat mini", role: "img", "aria-label": `${m.label} hidden state` });
+    col.append(el("div", { class: "scroll" }, svg));
+    renderMini(svg, tr, hv, p);
+    const s = tr.steps[p];
+    col.append(el("p", { class: "small", text: tr.causal ? `after “${tr.tokens[p]}”, next:` : `word at “${tr.tokens[p]}” from both sides:` }));
+    const bx = el("div", { class: "bars small" });
+    bars(bx, s.top, s.target);
+    col.append(bx);
+    col.append(el("p", { class: "small", text: s.target === null ? "" : `p(“${s.target}”) = ${pct(s.p)}` }));
+    col.append(el("p", { class: "small", text: `mean surprise ${fmt(tr.mean_bits, 2)} bits/word · ${tr.params.toLocaleString()} params` }));
+    box.append(col);
+  }
+}
+
+export function renderMini(svg, tr, hv, p) {
+  const T = hv.length, H = hv[0].length;
+  const cw = Math.max(6, Math.min(18, 200 / T)), rh = H > 64 ? 1.5 : 3;
+  const W = T * cw + 2, Ht = H * rh + 2;
+  svg.setAttribute("viewBox", `0 0 ${W} ${Ht}`);
+  for (let t = 0; t <= p; t++) for (let u = 0; u < H; u++) svg.append(svgEl("rect", { x: t * cw, y: u * rh, width: cw - 0.5, height: rh, fill: CM().diverging(hv[t][u], 1) }));
+  svg.append(svgEl("rect", { x: p * cw, y: 0, width: cw, height: H * rh, class: "cursor" }));
+}
