@@ -92,8 +92,18 @@ def test_out_guard_and_resume_check(tmp_path):
     train_translate(None, out, steps=2, hidden=16, embed=8, progress=False)
     with pytest.raises(CheckpointError, match="--hidden 16 \\(not 32\\)"):
         train_translate(None, out, steps=4, hidden=32, embed=8, resume=True, progress=False)
+    s = train_translate(None, out, steps=4, hidden=16, embed=8, resume=True, progress=False)
+    assert s["steps"] == 4
     with pytest.raises(TypeError, match="hiden"):
         train_translate(None, out, steps=4, hiden=32, progress=False)
+
+
+def test_max_len_zero_keeps_every_pair(tmp_path):
+    s = train_translate(None, tmp_path / "all", max_len=0, steps=1, hidden=8, embed=4,
+                        progress=False)  # fmt: skip
+    assert s["n_pairs"]["kept"] == s["n_pairs"]["total"]
+    cfg = json.loads((tmp_path / "all" / "config.json").read_text())
+    assert cfg["data"]["max_len"] is None
 
 
 def test_an_old_layout_run_is_a_clear_error(run_dir, tmp_path):
