@@ -79,7 +79,15 @@ def train_speech(
     )
     if tc.init is not None:  # transfer: start from another speech run (its architecture wins)
         spec = SpeechModel.from_dict(read_config(tc.init)["model"])
-    guard_out(out, TASK, resume=tc.resume, same={"model.cell": spec.cell, "data.task": dc.task})
+    arch = ("cell", "hidden", "layers", "bidirectional", "conv_layers")
+    same = {f"model.{k}": getattr(spec, k) for k in arch}
+    same.update({"data.task": dc.task, "data.features": dc.features})
+    old = guard_out(out, TASK, resume=tc.resume, same=same)
+    if old and (old["data"].get("split") or {}).get("sha256") != dc.split["sha256"]:
+        raise InputError(
+            f"{out} was trained on other validation/test recordings: resume with the same "
+            "--data, --split and --seed"
+        )
     model = build_model(spec)
     if tc.init is not None and not tc.resume:
         tensors, _ = load_run(tc.init, task=TASK)

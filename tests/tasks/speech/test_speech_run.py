@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from rnnlab.data.audio import load_audio, write_wav
-from rnnlab.errors import InputError
+from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.speech.config import SpeechData
 from rnnlab.tasks.speech.data import run_split
 from rnnlab.tasks.speech.infer import load_speech
@@ -136,6 +136,15 @@ def test_the_run_records_its_split_and_eval_keeps_it(tiny_run, tiny_fsdd, tmp_pa
         run_split(dc, other)
     with pytest.raises(TypeError, match="split"):
         train_speech(tiny_fsdd, tmp_path / "x", split={"kind": "random"}, steps=1)
+
+
+def test_resume_needs_the_same_model_and_split(tiny_run, tiny_fsdd):
+    out, _ = tiny_run
+    with pytest.raises(CheckpointError, match="--hidden 24 \\(not 32\\)"):
+        train_speech(tiny_fsdd, out, hidden=32, layers=1, channels=32, steps=50, resume=True)
+    with pytest.raises(InputError, match="other validation/test recordings"):
+        train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, seed=1,
+                     resume=True)  # fmt: skip
 
 
 # ---- the /speech explorer view --------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Bad input to ``rnnlab translate`` (and ``speech transcribe``), property-tested through the real CLI entry point: any
-bytes as a pair file or as a run directory is a one-line user error, never a traceback."""
+"""Bad input to ``rnnlab translate`` (and ``speech transcribe``), property-tested through the
+real CLI entry point: any bytes as a pair file or as a run directory is a one-line user error,
+never a traceback."""
 
 from __future__ import annotations
 
