@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from rnnlab.io import atomic_write_json
-from rnnlab.tasks.speech import train_speech
+from rnnlab.tasks.speech.train import train_speech
 
 RUNS = {  # name: (task, split, initialised from)
     "digits": ("digits", "random", None),
@@ -63,7 +63,7 @@ def main() -> None:
             args.out / name,
             batch=args.batch if task == "connected" else 32,
             task=task,
-            split=split,
+            split_by=split,
             time_budget=(args.transfer_minutes if init else args.minutes) * 60,
             init=args.out / init if init else None,
             progress=False,
@@ -73,7 +73,8 @@ def main() -> None:
         row = {
             "run": name,
             "task": task,
-            "split": split + (f" ({cfg['split']['test_speaker']})" if split == "speaker" else ""),
+            "split": split
+            + (f" ({cfg['data']['split']['test_speaker']})" if split == "speaker" else ""),
             "init": init,
             "test_acc": r["test"]["acc"],
             "test_acc_forced": r["test"].get("acc_forced"),

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from rnnlab.io import atomic_write_json
-from rnnlab.tasks.translate import evaluate_run
+from rnnlab.tasks.translate.evaluate import evaluate_run
 
 PAIRS = Path(__file__).resolve().parents[2] / "shared/data/eng-fra/eng-fra.txt"
 
@@ -84,7 +84,7 @@ def main() -> None:
     summary = {
         "budget": args.budget,
         "pairs": args.pairs,
-        "n_pairs": cfg["n_pairs"],
+        "n_pairs": cfg["data"]["n_pairs"],
         "train_wall_s": train_s,
         "load_before": load_before,
         "load_during_mean_1min": round(sum(load_samples) / max(1, len(load_samples)), 2),

@@ -85,6 +85,23 @@ def pick(cls: type[T], values: dict[str, Any], **overrides: Any) -> T:
     return cls(**{**{k: v for k, v in values.items() if k in names}, **overrides})
 
 
+def pick_all(values: dict[str, Any], *classes: type, where: str = "settings") -> tuple[Any, ...]:
+    """One instance of each of ``classes`` from one flat dict (a Python API's ``**settings``);
+    a name that no class has is a ``TypeError``, as for a misspelt keyword argument.
+
+    >>> @dataclass
+    ... class A(Settings):
+    ...     x: int = setting(1, "x")
+    >>> pick_all({"x": 2}, A)
+    (A(x=2),)
+    """
+    names = {f.name for c in classes for f in dataclasses.fields(c)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise TypeError(f"{where} got unexpected settings: {', '.join(unknown)}")
+    return tuple(pick(c, values) for c in classes)
+
+
 # ---- the recurrent part of a model, shared by the tasks that have one ----------------------
 
 CELLS = ("rnn", "rnn_relu", "gru", "lstm", "mingru", "minlstm")

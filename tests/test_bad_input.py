@@ -243,6 +243,24 @@ def test_a_run_directory_of_garbage(cli, tmp_path_factory, data):
     (d / "model.safetensors").write_bytes(data)
     for args in (("lm", "eval", d), ("lm", "generate", d), ("export", d), ("forecast", "plot", d)):
         assert_user_error(cli(*args), codes=(2, 3))
+    for args in (("translate", "run", d, "hi"), ("translate", "eval", d)):
+        assert_user_error(cli(*args), codes=(2, 3))
+    assert_user_error(cli("speech", "transcribe", d, d / "config.json"), codes=(2, 3))
+
+
+# ---- translation ---------------------------------------------------------------------------
+
+TINY_TR = ["--steps", "1", "--hidden", "4", "--embed", "3", "--batch", "2"]
+
+
+@FAST
+@given(data=binaries)
+@example(data=b"Go.\tVa !\n" * 3)
+def test_translate_train_on_any_bytes(cli, tmp_path_factory, data):
+    d = tmp_path_factory.mktemp("pairs")
+    (d / "p.txt").write_bytes(data)
+    r = cli("translate", "train", "--pairs", d / "p.txt", "--out", d / "run", *TINY_TR)
+    assert_user_error(r, allow_ok=True)
 
 
 # ---- classification -----------------------------------------------------------------------

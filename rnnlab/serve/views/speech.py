@@ -49,7 +49,7 @@ def _run() -> str | None:
 
 @lru_cache(maxsize=4)
 def _load(run: str, mtime: float):
-    from rnnlab.tasks.speech import load_speech
+    from rnnlab.tasks.speech.infer import load_speech
 
     return load_speech(run)
 
@@ -68,15 +68,12 @@ def _recognizer():
 @lru_cache(maxsize=4)
 def _samples(run: str, mtime: float) -> dict[str, Path]:
     """Up to ``N_SAMPLES`` test-split recordings of the run's data folder, two per digit."""
-    from rnnlab.data.audio import fsdd_index, split_recordings
     from rnnlab.errors import InputError
+    from rnnlab.tasks.speech.data import run_split
 
     rec = _load(run, mtime)
-    sp = rec.config["split"]
     try:
-        test = split_recordings(
-            fsdd_index(rec.config["data"]), sp["kind"], sp["seed"], sp.get("test_speaker")
-        )["test"]
+        test = run_split(rec.data)["test"]  # the split the run recorded, never re-cut otherwise
     except InputError:  # the data folder moved: the page still takes uploads
         return {}
     out: dict[str, Path] = {}
@@ -113,7 +110,7 @@ def model_info() -> dict[str, Any]:
         "available": True,
         "run": run,
         "task": rec.task,
-        "split": rec.config.get("split"),
+        "split": rec.data.split,
         "metrics": rec.config.get("metrics", {}),
         "model": rec.config.get("model"),
         "samples": list(_sample_paths()),

@@ -29,7 +29,6 @@ router = APIRouter()
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MAX_CHARS = 300
 SHOW_DIMS = 32  # encoder state dimensions drawn per direction
-BUILTIN_RECIPE = dict(hidden=64, embed=32, batch=32, steps=800, lr=1e-2, eval_every=200)
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
 
@@ -38,26 +37,16 @@ def _home() -> Path:
     return Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser()
 
 
-def builtin_run() -> Path:
-    """The cached built-in numbers model, trained on first use."""
-    from rnnlab.tasks.translate import train_translate
-
-    run = _home() / "translate" / "numbers-v1"
-    if not (run / "config.json").exists():
-        torch.set_num_threads(1)
-        train_translate(None, run, progress=False, **BUILTIN_RECIPE)
-    return run
-
-
 def translator():
     """The model the page shows (loaded once; the run directory comes from the environment)."""
-    from rnnlab.tasks.translate import load_translator
+    from rnnlab.tasks.translate.builtin import builtin_run
+    from rnnlab.tasks.translate.infer import load_translator
 
     run = os.environ.get("RNNLAB_TRANSLATE_RUN")
     key = run or "builtin"
     with _lock:
         if key not in _cache:
-            path = Path(run) if run else builtin_run()
+            path = Path(run) if run else builtin_run(_home())
             _cache.clear()
             _cache[key] = (load_translator(path), path)
         return _cache[key]
@@ -77,23 +66,23 @@ def translate_page() -> FileResponse:
 def info() -> dict[str, Any]:
     """Which model is shown, and a few held-out sentences to try."""
     from rnnlab.data.pairs import references
-    from rnnlab.tasks.translate import read_split
+    from rnnlab.tasks.translate.evaluate import read_split
 
     try:
         tr, path = translator()
         examples = references(read_split(path, "test"))[0][:8]
     except (CheckpointError, InputError) as e:
         raise HTTPException(500, f"the translation model cannot be loaded: {e}") from None
-    c = tr.config
+    c, m, d = tr.config, tr.config["model"], tr.config["data"]
     return {
         "run": str(path),
-        "src_lang": c.get("src_lang"),
-        "tgt_lang": c.get("tgt_lang"),
-        "attention": bool(c.get("attention")),
-        "cell": c.get("cell"),
-        "hidden": c.get("hidden"),
-        "max_len": c.get("max_len"),
-        "pairs": c.get("pairs"),
+        "src_lang": d.get("src_lang"),
+        "tgt_lang": d.get("tgt_lang"),
+        "attention": bool(m.get("attention")),
+        "cell": m.get("cell"),
+        "hidden": m.get("hidden"),
+        "max_len": d.get("max_len"),
+        "pairs": d.get("source"),
         "metrics": c.get("metrics"),
         "examples": examples,
     }
@@ -104,10 +93,10 @@ def explain(tr, text: str, beam: int) -> dict[str, Any]:
     """Translate ``text`` and replay the chosen output with teacher forcing to collect, per
     output step, the attention row and the decoder's top-5 next words."""
     from rnnlab.data import pairs as P
-    from rnnlab.tasks.translate import _src_ids, translate
+    from rnnlab.tasks.translate.infer import source_ids, translate
 
     t = translate(tr, text, beam=beam)
-    ids, shown, _ = _src_ids(tr, text)
+    ids, shown, _ = source_ids(tr, text)
     m = tr.model
     src, src_len = torch.tensor([ids]), torch.tensor([len(ids)])
     x = m.src_emb(src)

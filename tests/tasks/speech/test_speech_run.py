@@ -1,11 +1,10 @@
-"""Speech task: CTC decoding against brute-force enumeration, the model's lengths handling, and
-a tiny end-to-end run on a handful of FSDD recordings (skipped without ../shared)."""
+"""A tiny end-to-end run on a handful of FSDD recordings (skipped without ../shared): training,
+the recorded split, the CLI with its error messages, and the /speech explorer view."""
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,82 +12,13 @@ import pytest
 import torch
 
 from rnnlab.data.audio import load_audio, write_wav
-from rnnlab.tasks import speech
+from rnnlab.errors import CheckpointError, InputError
+from rnnlab.tasks.speech.config import SpeechData
+from rnnlab.tasks.speech.data import run_split
+from rnnlab.tasks.speech.infer import load_speech
+from rnnlab.tasks.speech.train import train_speech
 
-FSDD = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "fsdd" / "recordings"
-
-
-def collapse(path) -> tuple[int, ...]:
-    out, prev = [], None
-    for s in path:
-        if s != speech.BLANK and s != prev:
-            out.append(s)
-        prev = s
-    return tuple(out)
-
-
-def label_probs(logp: np.ndarray) -> dict[tuple[int, ...], float]:
-    """P(label sequence) by summing over every frame path (the definition of CTC)."""
-    probs: dict[tuple[int, ...], float] = {}
-    p = np.exp(logp)
-    for path in itertools.product(range(p.shape[1]), repeat=len(p)):
-        y = collapse(path)
-        probs[y] = probs.get(y, 0.0) + math.prod(p[t, s] for t, s in enumerate(path))
-    return probs
-
-
-def random_logp(seed: int, T: int = 5, V: int = 4) -> np.ndarray:
-    x = np.random.default_rng(seed).standard_normal((T, V)) * 1.5
-    return x - np.log(np.exp(x).sum(1, keepdims=True))
-
-
-def test_greedy_merges_repeats_but_not_across_blanks():
-    ids = [1, 1, 0, 1, 2, 2, 0, 0, 3]
-    logp = np.log(np.eye(4)[ids] * 0.97 + 0.01)
-    assert speech.greedy_decode(logp) == [1, 1, 2, 3]
-    assert speech.ids_to_text([4, 2, 5]) == "3 1 4"
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_beam_search_finds_the_most_probable_labelling(seed):
-    logp = random_logp(seed)
-    probs = label_probs(logp)
-    assert abs(sum(probs.values()) - 1) < 1e-9
-    best = max(probs, key=probs.get)
-    assert tuple(speech.beam_decode(logp, beam=64)) == best
-    # the best path is one path of some labelling: never more probable than the best labelling
-    assert probs[tuple(speech.greedy_decode(logp))] <= probs[best] + 1e-12
-
-
-def test_one_digit_scores_are_ctc_label_probabilities():
-    logp = random_logp(7, T=4, V=11)
-    probs = label_probs(logp)
-    got = speech._one_label_scores([logp.astype(np.float32)])[0][0]
-    for d in range(1, 11):
-        assert abs(math.exp(got[d]) - probs.get((d,), 0.0)) < 1e-5
-
-
-def test_ctc_loss_is_the_negative_log_label_probability():
-    logp = random_logp(3, T=4, V=3)
-    probs = label_probs(logp)
-    lp = torch.from_numpy(logp).float()[None]
-    loss = speech.ctc_loss(lp, torch.tensor([4]), [[1, 2]])
-    assert abs(float(loss) - (-math.log(probs[(1, 2)]) / 2)) < 1e-4  # per label
-
-
-def test_padding_does_not_change_a_shorter_utterance():
-    torch.manual_seed(0)
-    m = speech.AcousticModel(12, channels=8, hidden=8, layers=2, dropout=0.0).eval()
-    a, b = torch.randn(37, 12), torch.randn(23, 12)
-    x = torch.nn.utils.rnn.pad_sequence([a, b], batch_first=True)
-    logp, lengths = m(x, torch.tensor([37, 23]))
-    alone, la = m(b[None], torch.tensor([23]))
-    assert lengths.tolist() == [10, 6] and la.tolist() == [6]
-    assert m.front(x.transpose(1, 2)).shape[-1] == 10  # out_lengths matches the convs
-    torch.testing.assert_close(logp[1, :6], alone[0], atol=1e-5, rtol=1e-5)
-
-
-# ---- end to end on a few FSDD files --------------------------------------------------------
+FSDD = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "fsdd" / "recordings"
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +38,7 @@ def tiny_fsdd(tmp_path_factory):
 def tiny_run(tiny_fsdd, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "digits"
     torch.manual_seed(0)
-    res = speech.train_speech(
+    res = train_speech(
         tiny_fsdd,
         out,
         task="digits",
@@ -133,7 +63,7 @@ def test_training_lowers_the_ctc_loss_and_saves_a_run(tiny_run):
     conf = np.array(res["test"]["confusion"])
     assert conf[:10].sum() == 6  # one reference digit per test recording
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["task"] == "speech" and cfg["speech_task"] == "digits"
+    assert cfg["task"] == "speech" and cfg["data"]["task"] == "digits"
 
 
 def test_cli_eval_and_transcribe(tiny_run, tiny_fsdd, tmp_path, cli):
@@ -147,7 +77,7 @@ def test_cli_eval_and_transcribe(tiny_run, tiny_fsdd, tmp_path, cli):
     src = sorted(tiny_fsdd.glob("*.wav"))[0]
     x = load_audio(src, 16000)
     write_wav(tmp_path / "st.wav", np.stack([x, x]), 16000)
-    rec = speech.load_speech(out)
+    rec = load_speech(out)
     assert rec.transcribe_file(tmp_path / "st.wav")["text"] == rec.transcribe_file(src)["text"]
     r = cli("speech", "transcribe", out, src, tmp_path / "st.wav")
     assert r.code == 0 and len(r.out.strip().splitlines()) == 2
@@ -169,7 +99,7 @@ def test_cli_errors_are_one_line(tiny_run, tmp_path, cli):
 
 def test_connected_task_runs_and_labels_strings(tiny_run, tiny_fsdd, tmp_path):
     digits_run, _ = tiny_run
-    res = speech.train_speech(
+    res = train_speech(
         tiny_fsdd,
         tmp_path / "conn",
         task="connected",
@@ -185,7 +115,36 @@ def test_connected_task_runs_and_labels_strings(tiny_run, tiny_fsdd, tmp_path):
     assert res["test"]["n"] == 5 and 10 <= conf[:10].sum() <= 20  # 2-4 digits each
     assert "acc_forced" not in res["test"]
     cfg = json.loads((tmp_path / "conn" / "config.json").read_text())
-    assert cfg["model"]["hidden"] == 24 and cfg["speech_task"] == "connected"
+    assert cfg["model"]["hidden"] == 24 and cfg["data"]["task"] == "connected"
+
+
+def test_the_run_records_its_split_and_eval_keeps_it(tiny_run, tiny_fsdd, tmp_path):
+    out, _ = tiny_run
+    cfg = json.loads((out / "config.json").read_text())
+    assert {"task", "model", "data", "train", "metrics"} <= set(cfg)
+    sp = cfg["data"]["split"]
+    assert sp["kind"] == "random" and sp["sizes"] == {"train": 48, "val": 6, "test": 6}
+    dc = SpeechData.from_dict(cfg["data"])
+    assert [r.path.name for r in run_split(dc)["test"]] == [
+        r.path.name for r in run_split(dc, tiny_fsdd)["test"]
+    ]
+    # a folder with other recordings would cut another split: refused, not silently re-cut
+    other = tmp_path / "other"
+    shutil.copytree(tiny_fsdd, other, symlinks=True)
+    next(other.glob("3_theo_*.wav")).unlink()
+    with pytest.raises(InputError, match="folder it trained on"):
+        run_split(dc, other)
+    with pytest.raises(TypeError, match="split"):
+        train_speech(tiny_fsdd, tmp_path / "x", split={"kind": "random"}, steps=1)
+
+
+def test_resume_needs_the_same_model_and_split(tiny_run, tiny_fsdd):
+    out, _ = tiny_run
+    with pytest.raises(CheckpointError, match="--hidden 24 \\(not 32\\)"):
+        train_speech(tiny_fsdd, out, hidden=32, layers=1, channels=32, steps=50, resume=True)
+    with pytest.raises(InputError, match="other validation/test recordings"):
+        train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, seed=1,
+                     resume=True)  # fmt: skip
 
 
 # ---- the /speech explorer view --------------------------------------------------------------
@@ -211,7 +170,7 @@ def test_speech_view_api(tiny_run, tiny_fsdd, tmp_path, monkeypatch):
     name = m["samples"][0]
     assert client.get(f"/api/speech/sample/{name}").content[:4] == b"RIFF"
     d = client.post(f"/api/speech/transcribe?sample={name}").json()
-    rec = speech.load_speech(out)
+    rec = load_speech(out)
     want = rec.transcribe_file(tiny_fsdd / name)
     assert d["text"] == want["text"]
     assert len(d["posteriors"]) == len(want["log_probs"]) and len(d["posteriors"][0]) == 11
