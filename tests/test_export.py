@@ -49,7 +49,7 @@ def _forecast_run(root, cell: str = "gru"):
 
 
 def _classify_run(root, kind: str, cell: str, bi: bool, pool: str):
-    from rnnlab.tasks.classify import train_classifier
+    from rnnlab.tasks.classify.train import train_classifier
 
     rng = np.random.default_rng(0)
     labels = [str(int(i)) for i in rng.integers(0, 3, 60)]
@@ -83,7 +83,7 @@ def _reference(task: str, run):
 
         m = load_forecaster(run).model
         return lambda *a: [m(*a)]
-    from rnnlab.tasks.classify import load_classifier
+    from rnnlab.tasks.classify.infer import load_classifier
 
     m = load_classifier(run).model
     return lambda *a: [m(*a)]
