@@ -82,6 +82,24 @@ def pick(cls: type[T], values: dict[str, Any], **overrides: Any) -> T:
     return cls(**{**{k: v for k, v in values.items() if k in names}, **overrides})
 
 
+def pick_sections(classes: tuple[type, ...], values: dict[str, Any], what: str) -> tuple[Any, ...]:
+    """One instance of each of ``classes`` (a task's model / data / train settings) from one
+    flat dict, e.g. a function's ``**kw``; a name that no class has is a ``TypeError`` naming
+    ``what`` (the function), as Python's own for an unknown keyword argument.
+
+    >>> @dataclass
+    ... class A(Settings):
+    ...     x: int = setting(1, "x")
+    >>> pick_sections((A,), {"x": 2}, "f()")
+    (A(x=2),)
+    """
+    names = {f.name for cls in classes for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise TypeError(f"{what} got unexpected settings: {', '.join(unknown)}")
+    return tuple(pick(cls, values) for cls in classes)
+
+
 # ---- the recurrent part of a model, shared by the tasks that have one ----------------------
 
 CELLS = ("rnn", "rnn_relu", "gru", "lstm", "mingru", "minlstm")

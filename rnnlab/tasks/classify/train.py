@@ -7,13 +7,12 @@ and scored on the test data.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from rnnlab.config import pick
+from rnnlab.config import pick_sections
 from rnnlab.data.sequences import MNIST1D, Samples, load_samples, mnist1d
 from rnnlab.errors import InputError
 from rnnlab.tasks.classify.config import (
@@ -34,17 +33,6 @@ from rnnlab.train.util import parse_duration, set_seed
 SECTIONS = (ClassifyModel, ClassifyData, ClassifyTrain)
 
 
-def settings(**kw: Any) -> tuple[ClassifyModel, ClassifyData, ClassifyTrain]:
-    """The three sections from flat keyword settings (the CLI's options, or Python's);
-    a name that is no setting is a TypeError, as for a function."""
-    names = {f.name for cls in SECTIONS for f in dataclasses.fields(cls)}
-    unknown = sorted(set(kw) - names)
-    if unknown:
-        raise TypeError(f"train_classifier() got unexpected settings: {', '.join(unknown)}")
-    m, d, t = (pick(cls, kw) for cls in SECTIONS)
-    return m, d, t
-
-
 def train_classifier(
     data: str | Path | Samples,
     out: str | Path,
@@ -60,7 +48,7 @@ def train_classifier(
     Returns the summary of ``train_run`` with the full ``val`` (and ``test``) metrics,
     confusion matrices included, ``params`` and ``classes``.
     """
-    spec, dcfg, tcfg = settings(**kw)
+    spec, dcfg, tcfg = pick_sections(SECTIONS, kw, "train_classifier()")
     dcfg.check()
     budget = parse_duration(tcfg.time_budget)
     tcfg = tcfg.replace(steps=tcfg.steps if tcfg.steps or budget else DEFAULT_STEPS)

@@ -7,14 +7,13 @@ lengths (``sweep``), whose finished runs are reused.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rnnlab.config import pick
+from rnnlab.config import pick_sections
 from rnnlab.core import make_rnn
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_bytes, atomic_write_json
@@ -37,16 +36,6 @@ from rnnlab.train.threads import cpu_threads
 from rnnlab.train.util import set_seed
 
 SECTIONS = (MemoryNet, MemoryData, MemoryTrain)
-
-
-def settings(**kw: Any) -> tuple[MemoryNet, MemoryData, MemoryTrain]:
-    """The three sections from flat keyword settings; a name that is no setting is a TypeError."""
-    names = {f.name for cls in SECTIONS for f in dataclasses.fields(cls)}
-    unknown = sorted(set(kw) - names)
-    if unknown:
-        raise TypeError(f"run_memory() got unexpected settings: {', '.join(unknown)}")
-    net, data, tr = (pick(cls, kw) for cls in SECTIONS)
-    return net, data, tr
 
 
 def default_out(task: str, length: int, cell: str, seed: int) -> Path:
@@ -91,7 +80,8 @@ def run_memory(
 
     >>> r = run_memory("parity", 8, "lstm", steps=20, out="runs/p", progress=False)  # doctest: +SKIP
     """
-    net, data, tr = settings(task=task, length=length, cell=cell, **kw)
+    kw = {"task": task, "length": length, "cell": cell, **kw}
+    net, data, tr = pick_sections(SECTIONS, kw, "run_memory()")
     spec = task_spec(task, alphabet=data.alphabet, modulus=data.modulus)
     if not isinstance(length, int) or length < 2:
         raise InputError(f"--length must be an integer >= 2, got {length!r}")
