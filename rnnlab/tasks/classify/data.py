@@ -133,13 +133,16 @@ def split_record(n: int, val_frac: float, seed: int, val: np.ndarray) -> dict[st
     }
 
 
-def split_from_record(rec: dict[str, Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+def split_from_record(
+    rec: dict[str, Any], n: int, where: str = "the run"
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``(train, val)`` indices a run was trained with; other data is a CheckpointError."""
     if rec.get("n") != n:
         raise CheckpointError(
-            f"the run's validation split was cut from {rec.get('n')} samples, this data has {n}"
+            f"{where} was trained on {rec.get('n')} samples, this data has {n}: "
+            "give the same --data to continue it"
         )
     tr, va = split_indices(n, rec["val_frac"], rec["seed"])
     if _indices_sha(va) != rec.get("val_sha256"):
-        raise CheckpointError("the run's validation split cannot be cut again (hash differs)")
+        raise CheckpointError(f"{where}: its validation split cannot be cut again (hash differs)")
     return tr, va

@@ -22,7 +22,13 @@ from rnnlab.tasks.classify.config import (
     ClassifyModel,
     ClassifyTrain,
 )
-from rnnlab.tasks.classify.data import Encoder, EpochStream, split_indices, split_record
+from rnnlab.tasks.classify.data import (
+    Encoder,
+    EpochStream,
+    split_from_record,
+    split_indices,
+    split_record,
+)
 from rnnlab.tasks.classify.evaluate import brief, evaluate, label_ids, score_samples
 from rnnlab.tasks.classify.model import SequenceClassifier
 from rnnlab.train.loop import TrainConfig
@@ -50,6 +56,7 @@ def train_classifier(
     """
     spec, dcfg, tcfg = pick_sections(SECTIONS, kw, "train_classifier()")
     dcfg.check()
+    old = guard_out(out, TASK, resume=tcfg.resume, same=_same(spec))
     budget = parse_duration(tcfg.time_budget)
     tcfg = tcfg.replace(steps=tcfg.steps if tcfg.steps or budget else DEFAULT_STEPS)
     samples = data if isinstance(data, Samples) else load_samples(data)
@@ -59,7 +66,12 @@ def train_classifier(
     if len(classes) < 2:
         raise InputError(f"{samples.source} has one class ({classes}); need at least two")
     set_seed(tcfg.seed)
-    tr_idx, va_idx = split_indices(len(samples), dcfg.val_frac, tcfg.seed)
+    if old and (old["data"] or {}).get("split"):  # resumed: the run's own split, never re-cut
+        split = old["data"]["split"]
+        tr_idx, va_idx = split_from_record(split, len(samples), where=str(out))
+    else:
+        tr_idx, va_idx = split_indices(len(samples), dcfg.val_frac, tcfg.seed)
+        split = split_record(len(samples), dcfg.val_frac, tcfg.seed, va_idx)
     train, val = samples.subset(tr_idx), samples.subset(va_idx)
     enc = Encoder.fit(train, dcfg.level, dcfg.max_len)
     ytr, yva = label_ids(train, classes), label_ids(val, classes)
@@ -69,13 +81,13 @@ def train_classifier(
         vocab_size=len(enc.tokenizer) if enc.tokenizer else None,
         n_features=enc.n_features,
     )
-    guard_out(out, TASK, resume=tcfg.resume, same=_same(spec))
     model = SequenceClassifier.from_spec(spec)
     dcfg = dcfg.replace(
         source=samples.source,
         classes=classes,
         encoder=enc.to_dict(),
-        split=split_record(len(samples), dcfg.val_frac, tcfg.seed, va_idx),
+        val_frac=split["val_frac"],
+        split=split,
     )
     config = {
         "task": TASK,

@@ -77,7 +77,7 @@ def test_the_recorded_split_is_cut_again_or_refused():
     rec = split_record(50, 0.2, 3, va)
     tr2, va2 = split_from_record(rec, 50)
     assert np.array_equal(va, va2) and np.array_equal(tr, tr2)
-    with pytest.raises(CheckpointError, match="from 50 samples"):
+    with pytest.raises(CheckpointError, match="trained on 50 samples"):
         split_from_record(rec, 49)
     with pytest.raises(CheckpointError, match="hash"):
         split_from_record({**rec, "val_sha256": "0" * 64}, 50)

@@ -87,6 +87,13 @@ def test_resume_with_another_architecture_is_named(tmp_path):
     train_classifier(_features(), tmp_path, hidden=4, steps=2, eval_every=1, progress=False)
     with pytest.raises(CheckpointError, match="--hidden 4 \\(not 8\\)"):
         train_classifier(_features(), tmp_path, hidden=8, steps=4, resume=True, progress=False)
+    # the resumed run keeps its own validation split: other data is refused, not re-cut
+    with pytest.raises(CheckpointError, match="trained on 20 samples, this data has 30"):
+        train_classifier(_features(30), tmp_path, hidden=4, steps=4, resume=True, progress=False)
+    res = train_classifier(_features(), tmp_path, hidden=4, steps=4, val_frac=0.5, resume=True,
+                           progress=False)  # fmt: skip
+    data = read_config(tmp_path)["data"]
+    assert res["steps"] == 4 and data["split"]["n_val"] == 2 and data["val_frac"] == 0.1
 
 
 def test_an_unknown_setting_is_a_type_error(tmp_path):
