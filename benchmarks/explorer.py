@@ -44,7 +44,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from rnnlab.serve.app import create_app
-    from rnnlab.serve.demo import demo_registry, ensure_demo
+    from rnnlab.serve.demo import demo_registry
+    from rnnlab.tasks.demo.build import ensure_demo
 
     reg = demo_registry(ensure_demo())
     reg.load_all()

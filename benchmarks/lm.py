@@ -32,14 +32,15 @@ def _load() -> list[float]:
 def quality(args: argparse.Namespace) -> None:
     import torch
 
-    from rnnlab.tasks import lm
+    from rnnlab.tasks.lm import config as lm_config
+    from rnnlab.tasks.lm import train as lm_train
     from rnnlab.train.loop import read_log
     from rnnlab.train.util import parse_duration
 
     if not DATA.exists():
         sys.exit(f"skip: {DATA} is absent (needs ../shared/data)")
     torch.set_num_threads(args.threads)
-    cfg = {**lm.DEFAULTS, "cell": args.cell}
+    cfg = {**lm_config.DEFAULTS, "cell": args.cell}
     for k in ("hidden", "layers", "embed", "seq_len", "batch"):
         if getattr(args, k) is not None:
             cfg[k] = getattr(args, k)
@@ -52,15 +53,15 @@ def quality(args: argparse.Namespace) -> None:
     # The machine is shared: record the CPU seconds this process really got at each
     # validation, so runs can also be compared at equal compute.
     cpu_at: list[float] = []
-    real_eval = lm.evaluate_ids
+    real_eval = lm_train.evaluate_ids
 
     def timed_eval(*a, **kw):
         cpu_at.append(round(time.process_time() - cpu0, 1))
         return real_eval(*a, **kw)
 
-    lm.evaluate_ids = timed_eval
+    lm_train.evaluate_ids = timed_eval  # the name train_lm calls
     load0, t0, cpu0 = _load(), time.time(), time.process_time()
-    s = lm.train_lm(DATA, out, time_budget=budget, eval_every_s=args.eval_every,
+    s = lm_train.train_lm(DATA, out, time_budget=budget, eval_every_s=args.eval_every,
                     eval_tokens=args.eval_tokens, progress=not args.quiet, seed=args.seed,
                     engine=args.engine, **cfg)  # fmt: skip
     curve = [
@@ -87,7 +88,8 @@ def speed(args: argparse.Namespace) -> None:
     import torch
 
     from rnnlab.data.tokenize import CharTokenizer, WordTokenizer
-    from rnnlab.tasks.lm import LanguageModel, generate, load_lm, predict_words, topk_next
+    from rnnlab.tasks.lm.infer import generate, predict_words, topk_next
+    from rnnlab.tasks.lm.model import LanguageModel, load_lm
 
     torch.set_num_threads(args.threads)
     if args.run:
@@ -97,7 +99,7 @@ def speed(args: argparse.Namespace) -> None:
         torch.manual_seed(0)
         tok = CharTokenizer.fit(text) if args.level == "char" else WordTokenizer.fit(text)
         model = LanguageModel(tok, cell=args.cell, hidden=512, layers=2).eval()
-    cfg = model.config
+    cfg = {**model.config["model"], "level": model.tokenizer.level}
     gen = {}
     for fast in (False, True):
         list(generate(model, "ROMEO:", 50, seed=0, fast=fast))  # warm up

@@ -33,7 +33,7 @@ SENTENCE = "the children walked to the park and played in the sun"
 
 def train_small(out: Path) -> Path:
     from rnnlab.data.builtin import sentences
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     text = "\n".join(sentences("train")[:4000]) + "\n"
     val = "\n".join(sentences("val")[:200]) + "\n"

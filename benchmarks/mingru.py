@@ -161,7 +161,7 @@ LM_ARGS = dict(hidden=256, layers=2, embed=64, dropout=0.1, seq_len=128, batch=3
 
 
 def _lm_run(cell: str, seconds: float, out: str) -> None:
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     engine = "compiled" if cell.startswith("min") else None  # the fastest engine of each
     s = train_lm(

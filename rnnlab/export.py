@@ -43,7 +43,7 @@ from rnnlab.errors import CheckpointError, InputError
 from rnnlab.io import atomic_write_bytes
 from rnnlab.tasks.classify.infer import load_classifier
 from rnnlab.tasks.forecast import load_forecaster
-from rnnlab.tasks.lm import load_lm
+from rnnlab.tasks.lm.model import load_lm
 from rnnlab.train.checkpoint import read_config
 
 FORMATS = ("onnx", "torchscript")
@@ -111,9 +111,9 @@ def prepare(run_dir: str | Path) -> Exportable:
     if task == "lm":
         model = load_lm(run_dir)
         cfg = model.config
-        _native(model.rnn, cfg["cell"])
+        _native(model.rnn, cfg["model"]["cell"])
         L, H, V = model.rnn.num_layers, model.rnn.hidden_size, len(model.tokenizer)
-        lstm = cfg["cell"] == "lstm"
+        lstm = cfg["model"]["cell"] == "lstm"
         names = ["ids", "h0"] + (["c0"] if lstm else [])
         outs = ["logits", "h_n"] + (["c_n"] if lstm else [])
 

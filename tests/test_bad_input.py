@@ -73,7 +73,7 @@ def test_lm_train_on_any_bytes(cli, tmp_path_factory, data):
     r = cli("lm", "train", "--data", f, "--out", d / "run", *TINY_LM)
     assert_user_error(r, allow_ok=True)
     if r.code == 0:  # valid text: the run it wrote loads
-        from rnnlab.tasks.lm import load_lm
+        from rnnlab.tasks.lm.model import load_lm
 
         assert load_lm(d / "run").config["task"] == "lm"
 
@@ -207,7 +207,7 @@ def test_lm_numeric_options(cli, tmp_path_factory, lr, dropout, clip, budget):
 
 @pytest.fixture(scope="module")
 def lm_run(tmp_path_factory):
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     out = tmp_path_factory.mktemp("lmrun") / "run"
     train_lm(TEXT, out, hidden=8, layers=1, embed=4, seq_len=8, batch=2, steps=3, progress=False)
@@ -379,7 +379,7 @@ def test_read_series_refuses_infinity(tmp_path_factory, values):
 @FAST
 @given(text=st.text(max_size=300))
 def test_train_lm_python_api_on_any_text(tmp_path_factory, text):
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     out = tmp_path_factory.mktemp("api") / "run"
     try:

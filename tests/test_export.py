@@ -22,7 +22,7 @@ TOL = 1e-4
 
 
 def _lm_run(root, cell: str, layers: int = 2):
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     out = root / f"lm-{cell}"
     train_lm(
@@ -69,7 +69,7 @@ def _classify_run(root, kind: str, cell: str, bi: bool, pool: str):
 def _reference(task: str, run):
     """The task's own loader and model, as a user would run it (default engine)."""
     if task == "lm":
-        from rnnlab.tasks.lm import load_lm
+        from rnnlab.tasks.lm.model import load_lm
 
         m = load_lm(run)
 
@@ -94,10 +94,11 @@ def _inputs(task: str, run, batch: int, seq: int, seed: int):
     cfg = json.loads((run / "config.json").read_text())
     g = torch.Generator().manual_seed(seed)
     if task == "lm":
-        L, H, V = cfg["layers"], cfg["hidden"], cfg["vocab_size"]
+        L, H, V = cfg["model"]["layers"], cfg["model"]["hidden"], cfg["data"]["vocab_size"]
         ids = torch.randint(0, V, (batch, seq), generator=g)
         states = [
-            torch.randn(L, batch, H, generator=g) for _ in range(2 if cfg["cell"] == "lstm" else 1)
+            torch.randn(L, batch, H, generator=g)
+            for _ in range(2 if cfg["model"]["cell"] == "lstm" else 1)
         ]
         return [ids, *states]
     if task == "forecast":
@@ -216,7 +217,7 @@ def test_cli_export_and_refusals(tmp_path, cli):
     (tmp_path / "t.txt").write_text(TEXT)
     assert cli("lm", "eval", run, "--data", tmp_path / "t.txt").code == 0
     # a min-RNN cell: one clear line naming the cells that can be exported
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     mg = tmp_path / "mingru"
     train_lm(TEXT, mg, cell="mingru", hidden=8, layers=1, embed=4, seq_len=8, batch=2,

@@ -57,8 +57,9 @@ def demo(
     """Train (first run, ~3 min, cached under $RNNLAB_HOME or ~/.cache/rnnlab) and serve the
     RNN explorer with five demo models on http://127.0.0.1:PORT/."""
     from rnnlab.serve.app import create_app
-    from rnnlab.serve.demo import demo_registry, ensure_demo
+    from rnnlab.serve.demo import demo_registry
     from rnnlab.serve.server import serve
+    from rnnlab.tasks.demo.build import ensure_demo
 
     if not no_serve:
         _check_host(host)

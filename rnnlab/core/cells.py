@@ -8,7 +8,9 @@ Each cell has two functions:
   whole ``h W_hn^T + b_hn``). ``buf`` optionally holds destination tensors for this step
   (the explicit engine's preallocated time-major buffers), so nothing is copied twice.
   Returns ``(h_t, c_t)``; what the backward and the trace need stays in ``buf``.
-  This is the only place the forward equations live: the explicit engine and the trace use it.
+  This is the only place the forward equations live: the explicit engine and the trace use it,
+  and through ``from_projections`` (the pointwise part, ``gru_gates``/``lstm_gates``, given
+  both projections) the int8 stepper of ``rnnlab.core.stepper``.
 * ``<cell>_coeffs(...)``: the parts of each step's Jacobian that do not depend on the incoming
   gradient, computed for all steps at once *before* the backward loop, so the loop in
   ``rnnlab.core.bptt`` needs only a few elementwise ops and one matmul per step.
@@ -43,21 +45,32 @@ def rnn_relu_step(gi, h, c, w_hh, b_hh, buf=None):
 
 
 def gru_step(gi, h, c, w_hh, b_hh, buf=None):
-    H = h.shape[-1]
     gh = (
         torch.mm(h, w_hh.t(), out=_get(buf, "gh"))
         if b_hh is None
         else torch.addmm(b_hh, h, w_hh.t(), out=_get(buf, "gh"))
     )
+    return gru_gates(gi, gh, h, buf), None
+
+
+def gru_gates(gi, gh, h, buf=None):
+    """The GRU's pointwise part from its two projections: ``gi`` of the input, ``gh`` of
+    the state (``h W_hh^T + b_hh``); the biases may sit in either, summed for r and z."""
+    H = h.shape[-1]
     rz = torch.add(gi[:, : 2 * H], gh[:, : 2 * H], out=_get(buf, "rz")).sigmoid_()
     r, z = rz[:, :H], rz[:, H:]
     n = torch.addcmul(gi[:, 2 * H :], r, gh[:, 2 * H :], out=_get(buf, "n")).tanh_()
-    return torch.addcmul(n, z, h - n, out=_get(buf, "h")), None  # (1-z) n + z h
+    return torch.addcmul(n, z, h - n, out=_get(buf, "h"))  # (1-z) n + z h
 
 
 def lstm_step(gi, h, c, w_hh, b_hh, buf=None):
+    return lstm_gates(torch.addmm(gi, h, w_hh.t(), out=_get(buf, "act")), c, buf)
+
+
+def lstm_gates(a, c, buf=None):
+    """The LSTM's pointwise part from its pre-activations ``a`` (B, 4H) = both projections
+    summed; ``a`` becomes the activated gates in place."""
     H = c.shape[-1]
-    a = torch.addmm(gi, h, w_hh.t(), out=_get(buf, "act"))  # pre-activations, then in place:
     a[:, : 2 * H].sigmoid_()  # i, f
     a[:, 2 * H : 3 * H].tanh_()  # g
     a[:, 3 * H :].sigmoid_()  # o
@@ -65,6 +78,17 @@ def lstm_step(gi, h, c, w_hh, b_hh, buf=None):
     c_new = torch.addcmul(f * c, i, g, out=_get(buf, "c"))
     h_new = torch.mul(o, torch.tanh(c_new), out=_get(buf, "h_raw"))
     return h_new, c_new
+
+
+def from_projections(cell: str, gi: Tensor, gh: Tensor, h: Tensor, c: Tensor | None):
+    """One step ``(h_t, c_t)`` of ``cell`` from its input projection ``gi`` and state
+    projection ``gh`` (each with its bias), when they were computed elsewhere (the int8
+    stepper of ``rnnlab.core.stepper``): the same equations as the ``*_step`` functions."""
+    if cell == "gru":
+        return gru_gates(gi, gh, h), None
+    if cell == "lstm":
+        return lstm_gates(gi + gh, c)
+    return (gi + gh).tanh_() if cell == "rnn_tanh" else (gi + gh).relu_(), None
 
 
 STEPS = {"rnn_tanh": rnn_tanh_step, "rnn_relu": rnn_relu_step, "gru": gru_step, "lstm": lstm_step}

@@ -17,8 +17,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from rnnlab.core.sampling import sample_next
 from rnnlab.errors import InputError
+from rnnlab.serve.contract import ExplorableModel
 from rnnlab.serve.registry import LoadedModel
+from rnnlab.tasks.runs import training_curve
 
 MAX_CHARS = 2000
 MAX_TOKENS = 200
@@ -54,10 +57,9 @@ def encode(lm: LoadedModel, text: str) -> tuple[list[str], list[int]]:
     return words, ids
 
 
-def logits_of(model: Any, out: torch.Tensor) -> torch.Tensor:
+def logits_of(model: ExplorableModel, out: torch.Tensor) -> torch.Tensor:
     """Vocabulary logits from recurrent-layer outputs (B,T,D*H)."""
-    f = getattr(model, "logits_from_output", None)
-    return f(out) if f is not None else model.head(out)
+    return model.logits_from_output(out)
 
 
 def _r(t: torch.Tensor) -> list:
@@ -322,12 +324,8 @@ def generate(
     eos = getattr(tok, "eos_id", None)
     steps, out_ids = [], []
     for _ in range(length):
-        z = logits[0, -1].float() / max(temperature, 1e-4)
-        if top_k:
-            kth = z.topk(min(top_k, z.shape[0])).values[-1]
-            z = z.masked_fill(z < kth, -math.inf)
-        p = F.softmax(z, dim=-1)
-        nxt = int(torch.multinomial(p, 1, generator=gen))
+        # a temperature of 0 is greedy (rnnlab.core.sampling: the one sampler)
+        nxt, p = sample_next(logits[0, -1], temperature, top_k, generator=gen)
         steps.append(
             {"token": tok.vocab[nxt], "p": round(float(p[nxt]), 5), "top": _topk(tok, p, k)}
         )
@@ -364,33 +362,26 @@ def predict(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
 
 def card(lm: LoadedModel) -> dict[str, Any]:
     """Architecture, parameter count, training data, validation perplexity, training curve."""
-    from rnnlab.train.loop import read_log
-
     cfg = lm.config
     metrics = dict(cfg.get("metrics") or {})
     ppl = metrics.get("val_ppl")
     if ppl is None and metrics.get("val_loss") is not None:
         ppl = math.exp(float(metrics["val_loss"]))
-    curve = {"train": [], "val": []}
-    if lm.run_dir is not None:
-        for row in read_log(lm.run_dir):
-            if row.get("split") == "train" and row.get("train_loss") is not None:
-                curve["train"].append([row["step"], round(row["train_loss"], 4)])
-            elif row.get("split") == "val" and row.get("metrics"):
-                v = row["metrics"].get("val_loss")
-                if v is not None:
-                    curve["val"].append([row["step"], round(v, 4)])
-    skip = {"tokenizer", "vocab", "metrics", "weights_sha256", "format_version"}
+    curve = training_curve(lm.run_dir) if lm.run_dir is not None else {"train": [], "val": []}
+    data = cfg.get("data") or {}
+    # one flat table of the run's settings (the sections of config.json, small values only)
+    flat = {"task": cfg.get("task"), **(cfg.get("model") or {}), **data, **(cfg.get("train") or {})}
+    skip = {"tokenizer", "vocab", "metrics", "weights_sha256", "versions"}
     return {
         "model": lm.name,
         "label": lm.label,
         **lm.info,
         "vocab_size": len(lm.tokenizer),
         "level": getattr(lm.tokenizer, "level", "?"),
-        "data": lm.meta.get("data") or cfg.get("data_description") or str(cfg.get("data", "")),
+        "data": lm.meta.get("data") or str(data.get("source", "")),
         "val_ppl": None if ppl is None else round(float(ppl), 3),
         "metrics": metrics,
-        "config": {k: v for k, v in cfg.items() if k not in skip and _small(v)},
+        "config": {k: v for k, v in flat.items() if k not in skip and _small(v)},
         "curve": curve,
         "run_dir": str(lm.run_dir) if lm.run_dir else None,
     }

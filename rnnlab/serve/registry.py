@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from torch import nn
+from rnnlab.serve.contract import ExplorableModel
+from rnnlab.tasks.runs import load_explorable, run_heldout
 
 CELL_LABELS = {
     "rnn": "Vanilla RNN",
@@ -38,7 +39,7 @@ def default_label(config: dict[str, Any]) -> str:
     return label
 
 
-def model_info(model: nn.Module) -> dict[str, Any]:
+def model_info(model: ExplorableModel) -> dict[str, Any]:
     """Architecture facts read off the recurrent layer itself (not trusted from a config)."""
     rnn = model.rnn
     return {
@@ -47,7 +48,7 @@ def model_info(model: nn.Module) -> dict[str, Any]:
         "directions": 2 if rnn.bidirectional else 1,
         "hidden_size": int(rnn.hidden_size),
         "params": int(sum(p.numel() for p in model.parameters())),
-        "causal": not bool(getattr(model, "fill_in", False)),
+        "causal": bool(model.causal),
     }
 
 
@@ -58,7 +59,7 @@ class LoadedModel:
 
     name: str
     label: str
-    model: nn.Module
+    model: ExplorableModel
     config: dict[str, Any]
     run_dir: Path | None = None
     heldout: str | Callable[[], str] = ""
@@ -80,42 +81,6 @@ class LoadedModel:
         if callable(self.heldout):
             self.heldout = self.heldout()
         return self.heldout
-
-
-def load_any(run_dir: str | Path) -> nn.Module:
-    """Load a run written by ``rnnlab lm train`` or a demo fill-in model (eval mode)."""
-    from rnnlab.train.checkpoint import read_config
-
-    cfg = read_config(run_dir)
-    if cfg.get("task") == "lm-fill":
-        from rnnlab.serve.fillin import load_fill
-
-        return load_fill(run_dir)
-    from rnnlab.tasks.lm import load_lm
-
-    return load_lm(run_dir)
-
-
-def heldout_from_config(config: dict[str, Any], limit: int = 200_000) -> str:
-    """Best effort: the validation text of a run trained by ``rnnlab lm train``: its ``--val``
-    file, else the last 10% of its data file (the part train_lm held out), else ""."""
-
-    def read(v: Any) -> str | None:
-        if isinstance(v, str) and v and not v.startswith("<") and Path(v).is_file():
-            try:
-                return Path(v).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                return None
-        return None
-
-    val = read(config.get("val"))
-    if val is not None:
-        return val[:limit]
-    data = read(config.get("data"))
-    if data is not None:
-        tail = data[int(len(data) * 0.9) :]
-        return tail[tail.find("\n") + 1 :][:limit]  # start at a line start
-    return ""
 
 
 class ModelRegistry:
@@ -145,15 +110,17 @@ class ModelRegistry:
     def add_model(
         self,
         name: str,
-        model: nn.Module,
+        model: ExplorableModel,
         label: str | None = None,
         heldout: str | Callable[[], str] = "",
         config: dict[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
         """Register an already-built model (tests, notebooks)."""
+        if not isinstance(model, ExplorableModel):
+            raise TypeError(f"{type(model).__name__} is not an explorable model (serve.contract)")
         model.eval()
-        config = dict(config if config is not None else getattr(model, "config", {}) or {})
+        config = dict(config if config is not None else model.config)
         self._loaded[name] = LoadedModel(
             name,
             label or default_label(config),
@@ -190,12 +157,12 @@ class ModelRegistry:
         with self._lock:
             if name not in self._loaded:
                 spec = self._specs[name]
-                model = load_any(spec["run_dir"])
+                model = load_explorable(spec["run_dir"])
                 model.eval()
-                config = dict(getattr(model, "config", {}) or {})
+                config = dict(model.config)
                 heldout = spec["heldout"]
                 if heldout is None:
-                    heldout = lambda c=config: heldout_from_config(c)  # noqa: E731
+                    heldout = lambda c=config: run_heldout(c)  # noqa: E731
                 self._loaded[name] = LoadedModel(
                     name,
                     spec["label"] or default_label(config),

@@ -22,8 +22,9 @@ VAL = sentences("val")[:150]
 
 @pytest.fixture(scope="session")
 def lm_runs(tmp_path_factory):
-    from rnnlab.serve.fillin import train_fill
-    from rnnlab.tasks.lm import load_lm, train_lm
+    from rnnlab.tasks.fillin.train import train_fill
+    from rnnlab.tasks.lm.model import load_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     root = tmp_path_factory.mktemp("explorer-runs")
     text, val = "\n".join(TRAIN) + "\n", "\n".join(VAL) + "\n"
@@ -111,7 +112,7 @@ GAME_TRAIN = [
 @pytest.fixture(scope="session")
 def game_runs(tmp_path_factory):
     """Runs "rnn", "gru" (word level) and "char" (GRU, char level), 30 steps each."""
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     root = tmp_path_factory.mktemp("game-runs")
     for name, cell, level in (

@@ -278,14 +278,15 @@ def test_cli_errors_are_one_line(monkeypatch, capsys, tmp_path, lm_runs):
 
 
 def test_demo_cache_lives_under_rnnlab_home(monkeypatch, tmp_path):
-    from rnnlab.serve import demo
+    from rnnlab.serve.demo import demo_registry
+    from rnnlab.tasks.demo import build as demo
 
     monkeypatch.setenv("RNNLAB_HOME", str(tmp_path))
     root = demo.demo_root()
     assert root.parent == tmp_path / "demo" and not demo.is_trained(root)
     names = [n for n, *_ in demo.MODELS]
     assert names == ["rnn", "gru", "lstm", "deep", "bigru"]
-    reg = demo.demo_registry(root)
+    reg = demo_registry(root)
     assert reg.names() == names
     with pytest.raises(KeyError):
         reg.get("gpt")
@@ -297,7 +298,7 @@ def test_serves_a_char_level_run_from_rnnlab_lm_train(tmp_path):
 
     from rnnlab.serve.app import create_app
     from rnnlab.serve.registry import ModelRegistry
-    from rnnlab.tasks.lm import train_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     data = tmp_path / "abc.txt"
     data.write_text("the cat sat on the mat.\nthe dog sat on the log.\n" * 40)

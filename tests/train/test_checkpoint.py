@@ -13,24 +13,33 @@ from rnnlab.train.checkpoint import (
     load_run,
     load_state,
     load_weights_into,
+    read_config,
     save_run,
     save_state,
     unflatten_state,
 )
 
+# the sections every config.json has (FORMAT_VERSION 2)
+EMPTY = {"model": {}, "data": {}, "train": {}, "metrics": {}}
+
+
+def run_config(task: str, **sections) -> dict:
+    return {"task": task, **EMPTY, **sections}
+
 
 def test_round_trip_and_versions(tmp_path):
     t = {"w": torch.arange(6.0).view(2, 3), "b": torch.ones(3, dtype=torch.float64)}
-    save_run(tmp_path, t, {"task": "lm", "arch": {"cell": "gru"}})
+    save_run(tmp_path, t, run_config("lm", model={"cell": "gru"}))
     got, cfg = load_run(tmp_path, task="lm")
     assert torch.equal(got["w"], t["w"]) and got["b"].dtype == torch.float64
-    assert cfg["format_version"] == 1 and cfg["torch_version"].startswith("2.13")
+    assert cfg["versions"]["format"] == 2 and cfg["versions"]["torch"].startswith("2.13")
+    assert cfg["model"] == {"cell": "gru"}
     assert len(cfg["weights_sha256"]) == 64
     assert not list(tmp_path.glob("*.tmp"))  # no temp files left behind
 
 
 def test_wrong_task_missing_dir_and_not_a_run(tmp_path):
-    save_run(tmp_path / "r", {"w": torch.zeros(1)}, {"task": "forecast"})
+    save_run(tmp_path / "r", {"w": torch.zeros(1)}, run_config("forecast"))
     with pytest.raises(CheckpointError, match="holds a 'forecast' model, not a 'lm' model"):
         load_run(tmp_path / "r", task="lm")
     with pytest.raises(CheckpointError, match="does not exist"):
@@ -44,7 +53,7 @@ def test_wrong_task_missing_dir_and_not_a_run(tmp_path):
 
 
 def test_truncated_and_corrupted_weights_are_named(tmp_path):
-    save_run(tmp_path, {"w": torch.randn(100)}, {"task": "lm"})
+    save_run(tmp_path, {"w": torch.randn(100)}, run_config("lm"))
     blob = (tmp_path / WEIGHTS).read_bytes()
     (tmp_path / WEIGHTS).write_bytes(blob[: len(blob) // 2])
     with pytest.raises(CheckpointError, match=r"model\.safetensors is truncated or corrupted"):
@@ -60,12 +69,30 @@ def test_truncated_and_corrupted_weights_are_named(tmp_path):
 
 
 def test_crash_between_weights_and_config_still_loads_newest(tmp_path):
-    save_run(tmp_path, {"w": torch.zeros(3)}, {"task": "lm", "step": 1})
+    save_run(tmp_path, {"w": torch.zeros(3)}, run_config("lm", metrics={"step": 1}))
     old_cfg = (tmp_path / CONFIG).read_text()
-    save_run(tmp_path, {"w": torch.ones(3)}, {"task": "lm", "step": 2})
+    save_run(tmp_path, {"w": torch.ones(3)}, run_config("lm", metrics={"step": 2}))
     (tmp_path / CONFIG).write_text(old_cfg)  # as if killed before config.json was replaced
     t, cfg = load_run(tmp_path, task="lm")
-    assert torch.equal(t["w"], torch.ones(3)) and cfg["step"] == 2
+    assert torch.equal(t["w"], torch.ones(3)) and cfg["metrics"]["step"] == 2
+
+
+def test_save_run_wants_exactly_the_sections(tmp_path):
+    with pytest.raises(ValueError, match="missing"):
+        save_run(tmp_path, {"w": torch.zeros(1)}, {"task": "lm"})
+    with pytest.raises(ValueError, match="extra"):
+        save_run(tmp_path, {"w": torch.zeros(1)}, {**run_config("lm"), "hidden": 8})
+
+
+def test_a_format_1_config_names_the_old_layout(tmp_path):
+    """A run of rnnlab 0.1 (flat config.json, format 1) is refused with what to do."""
+    save_run(tmp_path, {"w": torch.zeros(1)}, run_config("lm"))
+    old = {"task": "lm", "format_version": 1, "rnnlab_version": "0.1.0", "cell": "gru",
+           "hidden": 8, "weights_sha256": "0" * 64}  # fmt: skip
+    (tmp_path / CONFIG).write_text(json.dumps(old))
+    for load in (read_config, lambda d: load_run(d, task="lm")):
+        with pytest.raises(CheckpointError, match="old layout.*format 1.*train the run again"):
+            load(tmp_path)
 
 
 def test_load_weights_into_names_the_architecture_mismatch(tmp_path):

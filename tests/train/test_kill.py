@@ -78,7 +78,8 @@ def _state_step(run: Path) -> int:
 
 
 def test_sigkill_at_random_moments_then_resume(tmp_path):
-    from rnnlab.tasks.lm import load_lm, train_lm
+    from rnnlab.tasks.lm.model import load_lm
+    from rnnlab.tasks.lm.train import train_lm
 
     data = tmp_path / "text.txt"
     data.write_text(TEXT)

@@ -10,6 +10,8 @@ from rnnlab.train.checkpoint import load_run, save_run
 from rnnlab.train.loop import TrainConfig, fit, lr_factor, read_log
 from rnnlab.train.util import parse_duration
 
+TOY = {"task": "toy", "model": {}, "data": {}, "train": {}}
+
 
 class Source:
     """Deterministic batches indexed by position (so resuming at a position is exact)."""
@@ -55,7 +57,7 @@ def _run(run_dir, resume=False, stop_at=None, steps=20, log_dir=None):
             data=Source(),
             step_fn=step,
             eval_fn=evaluate,
-            save_fn=lambda p, met: save_run(p, m.state_dict(), {"task": "toy", "metrics": met}),
+            save_fn=lambda p, met: save_run(p, m.state_dict(), {**TOY, "metrics": met}),
             resume=resume,
             progress=False,
             log_dir=log_dir,

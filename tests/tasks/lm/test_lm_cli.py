@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from lm_helpers import EMPTY, TEXT
 
-from rnnlab.tasks.lm import load_lm
+from rnnlab.tasks.lm.model import load_lm
 from rnnlab.train.checkpoint import save_run
 
-TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 40
 SMALL = ["--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch", "4"]
 
 
@@ -34,7 +34,7 @@ def trained(cli, corpus):
 
 def test_train_writes_a_self_contained_run(trained):
     cfg = json.loads((trained / "config.json").read_text())
-    assert cfg["task"] == "lm" and cfg["tokenizer"]["level"] == "char"
+    assert cfg["task"] == "lm" and cfg["data"]["tokenizer"]["level"] == "char"
     assert (trained / "log.csv").exists() and (trained / "log.jsonl").exists()
     assert "val_bpc" in cfg["metrics"]
 
@@ -111,7 +111,7 @@ def test_bad_input_is_one_clear_line(cli, corpus, tmp_path, request, setup, args
     d, p = corpus
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
-    save_run(tmp_path / "other", {"w": __import__("torch").zeros(1)}, {"task": "forecast"})
+    save_run(tmp_path / "other", {"w": __import__("torch").zeros(1)}, {"task": "forecast", **EMPTY})
     run = request.getfixturevalue("trained") if setup == "trained" else None
     names = dict(
         empty=tmp_path / "empty.txt",

@@ -1,0 +1,82 @@
+"""The settings of ``rnnlab lm``, declared once (CLI options, ``config.json``, Python API).
+
+Importable without torch: the CLI reads it to build its options.
+
+>>> LMModel().hidden, LMTrain().seq_len
+(256, 64)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rnnlab.config import RNNSpec, Settings, setting
+
+TASK = "lm"
+
+# The default configuration, chosen by measurement on Tiny Shakespeare (benchmarks/lm.py, one
+# thread; benchmarks/RESULTS.md): 2x256 with small batches (16 streams x 64 chars: many
+# updates) beats 2x512 (3x the cost per step: 1.587 after 4 minutes against 1.495 after 3).
+# The GRU meets the 3-minute mark (1.495 nats/char); at 15 minutes GRU 1.472, LSTM 1.467,
+# LSTM with --dropout 0.2 1.461 (two threads, --batch 32: 1.439, but 1.579 at 3 minutes),
+# minGRU 1.722. On CPU the GRU trains on rnnlab's explicit engine, 1.1-1.2x faster than
+# torch's GRU kernel. Dropout is off by default: it slows the first minutes (GRU at minute 3
+# of a 15-minute run: 1.650 with 0.2, 1.572 without) and gains at most 0.01 by minute 15.
+DEFAULTS: dict[str, Any] = dict(
+    level="char", cell="gru", hidden=256, layers=2, embed=64, dropout=0.0,
+    seq_len=64, batch=16, lr=3e-3,
+)  # fmt: skip
+# the fastest training engine per cell on CPU (measured; "auto" = torch's fused kernel)
+CPU_ENGINE = {"gru": "explicit"}
+VAL_FRACTION = 0.1  # without --val, the last 10% of the text (contiguous) is held out
+
+
+@dataclass
+class LMModel(RNNSpec):
+    """Architecture of a language model (a causal RNN: never bidirectional)."""
+
+    cell: str = setting(DEFAULTS["cell"], "rnn, rnn_relu, gru, lstm, mingru or minlstm.")
+    embed: int = setting(DEFAULTS["embed"], "Embedding size.")
+    hidden: int = setting(DEFAULTS["hidden"], "Hidden units per layer.")
+    layers: int = setting(DEFAULTS["layers"], "Stacked recurrent layers.")
+    dropout: float = setting(
+        DEFAULTS["dropout"], "Dropout on embeddings, between layers and before the head."
+    )
+    # the command takes `--bidirectional no` (text) and refuses anything else
+    bidirectional: bool = setting(False, "Must be 'no' for a language model.", cli=False)
+
+
+@dataclass
+class LMData(Settings):
+    """How the text becomes tokens, and what is held out."""
+
+    level: str = setting(DEFAULTS["level"], "Tokens: char or word.")
+    lower: bool = setting(True, "Word level: fold case.", "--lower/--keep-case")
+    min_count: int = setting(1, "Word level: rarer words become <unk>.")
+    max_vocab: int | None = setting(None, "Word level: keep the most frequent.")
+    val: str | None = setting(None, "Validation text (default: last 10% of --data).", "--val")
+
+
+@dataclass
+class LMTrain(Settings):
+    """How the model is trained (``rnnlab.train.loop``)."""
+
+    seq_len: int = setting(DEFAULTS["seq_len"], "Truncated-BPTT window (tokens).")
+    batch: int = setting(DEFAULTS["batch"], "Parallel streams per step (per process).")
+    lr: float = setting(DEFAULTS["lr"], "Peak learning rate (AdamW, warmup + cosine).")
+    time_budget: str | None = setting(None, "Train for this long, e.g. 15m.")
+    steps: int | None = setting(None, "Train for this many steps.")
+    resume: bool = setting(False, "Continue the run in --out exactly.", "--resume")
+    device: str = setting("auto", "auto, cpu or cuda.")
+    seed: int = setting(0, "Random seed.")
+    clip: float = setting(1.0, "Max gradient norm (0 = off).")
+    warmup: int = setting(50, "Linear warmup steps.")
+    eval_every: int | None = setting(None, "Validate every N steps.")
+    patience: int = setting(0, "Stop after N validations without improvement (0 = never).")
+    engine: str | None = setting(None, "Recurrent engine: auto, native, explicit (scan for min*).")
+    log_dir: str | None = setting(None, "Also write TensorBoard scalars here.")
+    threads: int | None = setting(None, "CPU threads (default: torch's; 1 on a busy machine).")
+    weight_decay: float = setting(0.01, "AdamW weight decay.", cli=False)
+    eval_every_s: float | None = setting(None, "Validate every N seconds.", cli=False)
+    eval_tokens: int | None = setting(None, "Validate on the first N tokens only.", cli=False)

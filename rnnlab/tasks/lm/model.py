@@ -1,0 +1,100 @@
+"""The language model (embedding -> recurrent layer -> linear head) and its loader.
+
+>>> model = load_lm("runs/shakespeare")          # doctest: +SKIP
+>>> model.config["model"]["cell"]                # doctest: +SKIP
+'gru'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rnnlab.core import build_rnn
+from rnnlab.data.tokenize import Tokenizer, tokenizer_from_dict
+from rnnlab.errors import CheckpointError, InputError
+from rnnlab.tasks.lm.config import TASK, LMModel
+from rnnlab.train.checkpoint import load_run, load_weights_into
+
+
+class LanguageModel(nn.Module):
+    """Embedding -> recurrent layer (``rnnlab.core.build_rnn``) -> linear head over the vocab.
+
+    ``forward(ids (B,T), state=None, lengths=None) -> (logits (B,T,V), state)``; ``embed(ids)``
+    is the recurrent layer's input and ``head(h)`` maps its outputs to logits, so
+    ``model.head(model.rnn(model.embed(ids))[0])`` equals ``model(ids)[0]`` in eval mode.
+    The architecture is ``spec`` (an ``LMModel``), or its fields given as keywords.
+    ``config`` is the run's sectioned ``config.json`` (task, model, data, train, metrics).
+
+    >>> from rnnlab.data.tokenize import CharTokenizer
+    >>> tok = CharTokenizer.fit("hello world")
+    >>> m = LanguageModel(tok, cell="gru", embed=8, hidden=16, layers=1)
+    >>> logits, state = m(torch.tensor([tok.encode("hello")]))
+    >>> tuple(logits.shape)
+    (1, 5, 9)
+    """
+
+    causal = True  # a next-word model (rnnlab.serve.contract)
+
+    def __init__(self, tokenizer: Tokenizer, spec: LMModel | None = None, **fields: Any):
+        super().__init__()
+        spec = (spec or LMModel()).replace(**fields)
+        if spec.bidirectional:
+            raise InputError(
+                "a language model predicts the next token, so it cannot read the text "
+                "backwards: use --bidirectional no"
+            )
+        self.spec = spec
+        self.tokenizer = tokenizer
+        V = len(tokenizer)
+        self.config: dict[str, Any] = {
+            "task": TASK,
+            "model": spec.to_dict(),
+            "data": {"level": tokenizer.level, "vocab_size": V, "tokenizer": tokenizer.to_dict()},
+            "train": {},
+            "metrics": {},
+        }
+        self.emb = nn.Embedding(V, spec.embed)
+        self.drop = nn.Dropout(spec.dropout)
+        self.rnn = build_rnn(spec, spec.embed)
+        self.head = nn.Linear(spec.hidden, V)
+
+    def embed(self, ids: Tensor) -> Tensor:
+        """Token ids (B,T) -> the recurrent layer's input (B,T,E)."""
+        return self.drop(self.emb(ids))
+
+    def logits_from_output(self, out: Tensor) -> Tensor:
+        """Recurrent-layer outputs (B,T,H) -> next-token logits (B,T,V)."""
+        return self.head(self.drop(out))
+
+    def forward(
+        self, ids: Tensor, state: Any = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, Any]:
+        x = self.embed(ids)
+        if lengths is None:
+            out, state = self.rnn(x, state)
+        else:
+            out, state = self.rnn(x, state, lengths=lengths)
+        return self.logits_from_output(out), state
+
+
+def load_lm(run_dir: str | Path, device: str | torch.device = "cpu") -> LanguageModel:
+    """Load a run written by ``train_lm`` / ``rnnlab lm train`` (eval mode).
+
+    A run of another task, or a missing/corrupted one, raises ``CheckpointError``.
+    """
+    tensors, cfg = load_run(run_dir, task=TASK)
+    try:
+        spec = LMModel.from_dict(cfg["model"], f"{run_dir}/config.json")
+        tok = tokenizer_from_dict(cfg["data"]["tokenizer"])
+    except (KeyError, TypeError, InputError) as e:
+        raise CheckpointError(
+            f"{run_dir}/config.json has no usable model description ({e})"
+        ) from None
+    model = LanguageModel(tok, spec.replace(dropout=0.0))
+    model.config = {**cfg, "model": spec.to_dict()}
+    load_weights_into(model, tensors, f"{run_dir}/model.safetensors")
+    return model.to(device).eval()

@@ -1,0 +1,28 @@
+"""Evaluation maths: the loss, bits per char, perplexity and accuracy by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from lm_helpers import TEXT, tiny_model
+
+from rnnlab.tasks.lm.evaluate import evaluate_ids
+
+
+def test_evaluate_matches_hand_computed_loss():
+    m = tiny_model()
+    ids = np.array(m.tokenizer.encode(TEXT[:201]))
+    got = evaluate_ids(m, ids, batch=1, seq_len=37, chars=201)
+    with torch.no_grad():
+        logits, _ = m(torch.tensor(ids[None, :-1]))
+    ce = F.cross_entropy(logits[0], torch.tensor(ids[1:]))
+    assert got["val_loss"] == pytest.approx(float(ce), rel=1e-5)
+    assert got["val_bpc"] == pytest.approx(float(ce) / math.log(2), rel=1e-5)
+    assert got["val_ppl"] == pytest.approx(math.exp(float(ce)), rel=1e-5)
+    acc = float((logits[0].argmax(-1) == torch.tensor(ids[1:])).float().mean())
+    assert got["val_top1"] == pytest.approx(acc)
+    assert got["val_top1"] <= got["val_top5"] <= 1
