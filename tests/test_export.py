@@ -231,7 +231,8 @@ def test_cli_export_and_refusals(tmp_path, cli):
 
         export_run(mg)
     # another task's run and a broken run: exit code 3, named
-    save_run(tmp_path / "tr", {"w": torch.zeros(1)}, {"task": "translate"})
+    empty = {"model": {}, "data": {}, "train": {}, "metrics": {}}
+    save_run(tmp_path / "tr", {"w": torch.zeros(1)}, {"task": "translate", **empty})
     r = cli("export", tmp_path / "tr")
     assert r.code == 3 and "'translate'" in r.err and "lm, forecast, classify" in r.err
     with pytest.raises(CheckpointError):
