@@ -8,7 +8,7 @@ naive, ARIMA and ETS on three series shipped inside statsmodels (no download):
 Targets: the RNN beats seasonal naive (sMAPE) on every series, and matches or beats the best
 of ARIMA/ETS on at least two of three; RNN training under 2 minutes per series.
 
-The RNN runs with the library defaults (``TrainOptions``): an ensemble of 5 LSTMs (hidden 16,
+The RNN runs with the library defaults (``ForecastModel``, ``ForecastTrain``): an ensemble of 5 LSTMs (hidden 16,
 lookbacks 1x/1.5x/2x two seasons), 400 steps each, a 100-step refit on all the data and
 again at each of the 8 origins. Its training time (refits included) is reported as wall
 clock and as CPU seconds of the process: with one torch thread the CPU seconds are what an
@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from rnnlab.data.series import read_series
-from rnnlab.tasks.forecast import backtest, backtest_table
+from rnnlab.tasks.forecast.backtest import backtest, backtest_table
 
 # name -> (target column, time column, horizon)
 SERIES = {

@@ -31,11 +31,14 @@ def setting(
     *flags: str,
     cli: bool = True,
     show_default: bool | str = True,
+    required: bool = False,
 ) -> Any:
     """A dataclass field with its help text; ``flags`` name the CLI option(s) when the
     default derived from the field name (``seq_len`` -> ``--seq-len``) is not wanted, e.g.
-    ``"--lower/--keep-case"``. ``cli=False`` keeps a field out of the command line."""
+    ``"--lower/--keep-case"``. ``cli=False`` keeps a field out of the command line;
+    ``required=True`` makes the option required there (Python callers still get ``default``)."""
     meta = {"help": help, "flags": flags, "cli": cli, "show_default": show_default}
+    meta["required"] = required
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

@@ -42,7 +42,7 @@ from rnnlab.core.layers import _TorchRecurrent
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.io import atomic_write_bytes
 from rnnlab.tasks.classify.infer import load_classifier
-from rnnlab.tasks.forecast import load_forecaster
+from rnnlab.tasks.forecast.infer import load_forecaster
 from rnnlab.tasks.lm.model import load_lm
 from rnnlab.train.checkpoint import read_config
 
@@ -128,8 +128,8 @@ def prepare(run_dir: str | Path) -> Exportable:
         return Exportable(task, _LMGraph(model).eval(), names, outs, dyn, make, cfg)
     if task == "forecast":
         lf = load_forecaster(run_dir)
-        arch, m = lf.config["arch"], lf.model
-        for member in getattr(m, "members", [m]):  # an ensemble, or an older single model
+        arch, m = lf.config["model"]["arch"], lf.model
+        for member in m.members:
             _native(member.rnn, arch["cell"])
         F_, K, Hz = arch["n_feat"], arch["n_future"], arch["horizon"]
 
@@ -144,7 +144,7 @@ def prepare(run_dir: str | Path) -> Exportable:
         names = ["y", "feats", "future"]
         dyn = {"y": {0: "batch", 1: "seq"}, "feats": {0: "batch", 1: "seq"}}
         dyn.update(future={0: "batch"}, out={0: "batch"})
-        return Exportable(task, m, names, ["out"], dyn, make, lf.config, lf.config["lookback"])
+        return Exportable(task, m, names, ["out"], dyn, make, lf.config, lf.lookback)
     clf = load_classifier(run_dir)
     arch, m = clf.config["model"], clf.model
     _native(m.rnn, arch["cell"])

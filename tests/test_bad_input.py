@@ -264,7 +264,7 @@ def test_classify_train_on_any_bytes(cli, tmp_path_factory, data):
 @pytest.fixture(scope="module")
 def fc_run(tmp_path_factory):
     from rnnlab.data.series import read_series
-    from rnnlab.tasks.forecast import train_forecaster
+    from rnnlab.tasks.forecast.train import train_forecaster
 
     d = tmp_path_factory.mktemp("fcrun")
     f = d / "s.csv"

@@ -34,7 +34,7 @@ def _lm_run(root, cell: str, layers: int = 2):
 
 def _forecast_run(root, cell: str = "gru"):
     from rnnlab.data.series import read_series
-    from rnnlab.tasks.forecast import train_forecaster
+    from rnnlab.tasks.forecast.train import train_forecaster
 
     path = root / "series.csv"
     t = np.arange(90)
@@ -79,7 +79,7 @@ def _reference(task: str, run):
 
         return f
     if task == "forecast":
-        from rnnlab.tasks.forecast import load_forecaster
+        from rnnlab.tasks.forecast.infer import load_forecaster
 
         m = load_forecaster(run).model
         return lambda *a: [m(*a)]
@@ -102,7 +102,7 @@ def _inputs(task: str, run, batch: int, seq: int, seed: int):
         ]
         return [ids, *states]
     if task == "forecast":
-        a = cfg["arch"]
+        a = cfg["model"]["arch"]
         return [
             torch.randn(batch, seq, generator=g),
             torch.randn(batch, seq, a["n_feat"], generator=g),
@@ -163,8 +163,9 @@ def test_lm_onnx_matches_pytorch_at_other_lengths(tmp_path, cell):
 def test_forecast_onnx_matches_pytorch_at_other_lookbacks(tmp_path, cell):
     run = _forecast_run(tmp_path, cell)
     cfg = json.loads((run / "config.json").read_text())
-    assert cfg["arch"]["n_feat"] > 0  # the covariate reaches the model
-    _check_onnx("forecast", run, tmp_path, sizes=((3, cfg["lookback"]), (2, 20), (4, 7)))
+    assert cfg["model"]["arch"]["n_feat"] > 0  # the covariate reaches the model
+    L = cfg["model"]["lookback"]
+    _check_onnx("forecast", run, tmp_path, sizes=((3, L), (2, 20), (4, 7)))
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,8 @@ def option_params(
         ):
             continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if meta.get("required"):
+            default = ...
         opt = typer.Option(
             default,
             *meta.get("flags", ()),

@@ -93,6 +93,57 @@ def lr_factor(cfg: TrainConfig, step: int, elapsed: float) -> float:
     return warm * cos
 
 
+def _optimizer(
+    model: torch.nn.Module, cfg: TrainConfig, parameters: Any = None
+) -> tuple[list[torch.nn.Parameter], torch.optim.Optimizer]:
+    params = [p for p in (parameters or model.parameters()) if p.requires_grad]
+    return params, torch.optim.AdamW(
+        params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay
+    )
+
+
+def _update(
+    opt: torch.optim.Optimizer,
+    params: list[torch.nn.Parameter],
+    cfg: TrainConfig,
+    factor: float,
+    step_fn: Callable[[Any], tuple[torch.Tensor, int]],
+    data: BatchSource,
+) -> tuple[torch.Tensor, int]:
+    """One optimizer step at ``cfg.lr * factor`` on the next batch: forward, backward,
+    clipping; returns ``step_fn``'s ``(loss, n_tokens)``."""
+    for g in opt.param_groups:
+        g["lr"] = cfg.lr * factor
+    loss, ntok = step_fn(next(data))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.clip:
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+    opt.step()
+    return loss, ntok
+
+
+def run_steps(
+    model: torch.nn.Module,
+    cfg: TrainConfig,
+    data: BatchSource,
+    step_fn: Callable[[Any], tuple[torch.Tensor, int]],
+    parameters: Any = None,
+) -> None:
+    """``cfg.steps`` optimizer steps as ``fit`` takes them (AdamW, clipping, the
+    ``lr_factor`` schedule on the step count), with no evaluation, checkpoint, log or run
+    directory: a short fine-tune from the current weights. Leaves the model in eval mode.
+
+    >>> cfg = TrainConfig(steps=100, lr=1e-3, warmup=0, min_lr_ratio=0.0)  # cosine to 0
+    >>> run_steps(model, cfg, batches, lambda b: (loss_of(model, b), 0))  # doctest: +SKIP
+    """
+    params, opt = _optimizer(model, cfg, parameters)
+    model.train()
+    for step in range(cfg.steps or 0):
+        _update(opt, params, cfg, lr_factor(cfg, step, 0.0), step_fn, data)
+    model.eval()
+
+
 def _rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),
@@ -215,8 +266,7 @@ def fit(
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    params = [p for p in (parameters or model.parameters()) if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    params, opt = _optimizer(model, cfg, parameters)
     step, elapsed0, best, since_best, history = 0, 0.0, math.inf, 0, []
     if resume:
         st = load_state(run_dir)
@@ -291,14 +341,7 @@ def fit(
                 ):
                     break
                 f = lr_factor(cfg, step, elapsed)
-                for g in opt.param_groups:
-                    g["lr"] = cfg.lr * f
-                loss, ntok = step_fn(next(data))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.clip:
-                    torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-                opt.step()
+                loss, ntok = _update(opt, params, cfg, f, step_fn, data)
                 step += 1
                 tokens += ntok
                 lv = float(loss.detach())
