@@ -26,7 +26,7 @@ from pathlib import Path
 from rnnlab.data.sequences import mnist1d
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
-from rnnlab.tasks.classify import train_classifier
+from rnnlab.tasks.classify.train import train_classifier
 
 CONFIGS = [  # (cell, bidirectional, layers)
     ("gru", False, 1),

@@ -16,7 +16,8 @@ import time
 from multiprocessing import get_context
 from pathlib import Path
 
-from rnnlab.tasks.memory import sweep, sweep_table
+from rnnlab.tasks.memory.report import sweep_table
+from rnnlab.tasks.memory.train import sweep
 
 DOC_PNG = Path(__file__).resolve().parent.parent / "docs" / "memory_sweep.png"
 

@@ -38,7 +38,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from rnnlab.core.layers import _TorchRecurrent
 from rnnlab.errors import CheckpointError, InputError
+from rnnlab.io import atomic_write_bytes
+from rnnlab.tasks.classify.infer import load_classifier
+from rnnlab.tasks.forecast.infer import load_forecaster
+from rnnlab.tasks.lm.model import load_lm
+from rnnlab.train.checkpoint import read_config
 
 FORMATS = ("onnx", "torchscript")
 TASKS = ("lm", "forecast", "classify")
@@ -75,8 +81,6 @@ class _LMGraph(nn.Module):
 
 def _native(rnn: nn.Module, cell: str) -> None:
     """Switch the recurrent layer to torch.nn's kernels, or say which cells can be exported."""
-    from rnnlab.core.layers import _TorchRecurrent
-
     if not isinstance(rnn, _TorchRecurrent):
         raise InputError(
             f"a {cell} model cannot be exported with a free sequence length: its scan is a "
@@ -99,16 +103,12 @@ def _lengths(batch: int, seq: int) -> Tensor:
 
 def prepare(run_dir: str | Path) -> Exportable:
     """Load a run with its task's loader (checksums verified) and wrap it for export."""
-    from rnnlab.train.checkpoint import read_config
-
     task = read_config(run_dir).get("task")
     if task not in TASKS:
         raise CheckpointError(
             f"{run_dir} holds a '{task}' model; export supports {', '.join(TASKS)} runs"
         )
     if task == "lm":
-        from rnnlab.tasks.lm.model import load_lm
-
         model = load_lm(run_dir)
         cfg = model.config
         _native(model.rnn, cfg["model"]["cell"])
@@ -127,8 +127,6 @@ def prepare(run_dir: str | Path) -> Exportable:
         dyn.update({n: {1: "batch"} for n in names[1:] + outs[1:]})
         return Exportable(task, _LMGraph(model).eval(), names, outs, dyn, make, cfg)
     if task == "forecast":
-        from rnnlab.tasks.forecast.infer import load_forecaster
-
         lf = load_forecaster(run_dir)
         arch, m = lf.config["model"]["arch"], lf.model
         for member in m.members:
@@ -147,8 +145,6 @@ def prepare(run_dir: str | Path) -> Exportable:
         dyn = {"y": {0: "batch", 1: "seq"}, "feats": {0: "batch", 1: "seq"}}
         dyn.update(future={0: "batch"}, out={0: "batch"})
         return Exportable(task, m, names, ["out"], dyn, make, lf.config, lf.lookback)
-    from rnnlab.tasks.classify import load_classifier
-
     clf = load_classifier(run_dir)
     arch, m = clf.config["model"], clf.model
     _native(m.rnn, arch["cell"])
@@ -259,8 +255,6 @@ def export_run(
     """Export ``run_dir`` to ``out`` (default ``RUN/model.onnx`` / ``RUN/model.torchscript.pt``),
     written atomically. ``verify`` runs the file (onnxruntime / torch.jit) against PyTorch on
     two other batch sizes and sequence lengths and reports the largest difference."""
-    from rnnlab.io import atomic_write_bytes
-
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r}: choose {' or '.join(FORMATS)}")
     ex = prepare(run_dir)

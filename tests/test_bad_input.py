@@ -306,7 +306,7 @@ def test_forecast_predict_on_any_bytes(cli, fc_run, tmp_path_factory, data, hori
 
 @pytest.fixture(scope="module")
 def cls_run(tmp_path_factory):
-    from rnnlab.tasks.classify import train_classifier
+    from rnnlab.tasks.classify.train import train_classifier
 
     rng = np.random.default_rng(0)
     feats = [rng.normal(size=(4, 2)).astype(np.float32) for _ in range(20)]

@@ -49,7 +49,7 @@ def _forecast_run(root, cell: str = "gru"):
 
 
 def _classify_run(root, kind: str, cell: str, bi: bool, pool: str):
-    from rnnlab.tasks.classify import train_classifier
+    from rnnlab.tasks.classify.train import train_classifier
 
     rng = np.random.default_rng(0)
     labels = [str(int(i)) for i in rng.integers(0, 3, 60)]
@@ -83,7 +83,7 @@ def _reference(task: str, run):
 
         m = load_forecaster(run).model
         return lambda *a: [m(*a)]
-    from rnnlab.tasks.classify import load_classifier
+    from rnnlab.tasks.classify.infer import load_classifier
 
     m = load_classifier(run).model
     return lambda *a: [m(*a)]
@@ -232,7 +232,8 @@ def test_cli_export_and_refusals(tmp_path, cli):
 
         export_run(mg)
     # another task's run and a broken run: exit code 3, named
-    save_run(tmp_path / "tr", {"w": torch.zeros(1)}, {"task": "translate"})
+    empty = {"model": {}, "data": {}, "train": {}, "metrics": {}}
+    save_run(tmp_path / "tr", {"w": torch.zeros(1)}, {"task": "translate", **empty})
     r = cli("export", tmp_path / "tr")
     assert r.code == 3 and "'translate'" in r.err and "lm, forecast, classify" in r.err
     with pytest.raises(CheckpointError):

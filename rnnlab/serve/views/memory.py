@@ -3,7 +3,7 @@ cell, on the same memory task, for any sequence length (a slider), plus the swee
 
 * ``GET /api/memory/curves?task=adding&length=200&cells=rnn,gru,lstm,mingru`` — freshly
   initialised models (seeded), gradient curves from the engine's trace
-  (``rnnlab.tasks.memory.grad_norm_curve``): ``grad_norm[d]`` is the norm at distance d.
+  (``rnnlab.tasks.memory.curves.grad_norm_curve``): ``grad_norm[d]`` is the norm at distance d.
 * ``GET /api/memory/sweep`` — the table and trained curves of ``rnnlab memory sweep`` if one
   was run (``$RNNLAB_MEMORY_SWEEP``, default ``runs/memory-sweep/sweep.json``).
 """
@@ -38,15 +38,17 @@ def memory_page() -> FileResponse:
 
 @lru_cache(maxsize=128)
 def _curve(task: str, length: int, cell: str, hidden: int, seed: int) -> list[float]:
-    from rnnlab.tasks.memory import MemoryModel, cpu_settings, fixed_set, grad_norm_curve, task_spec
+    from rnnlab.tasks.memory.curves import grad_norm_curve
+    from rnnlab.tasks.memory.data import fixed_set, task_spec
+    from rnnlab.tasks.memory.model import MemoryModel
 
     # one thread: on a busy 2-core machine this was 40x faster than torch's default (a GRU at
     # T=500: 0.25 s instead of 9.5 s); the lock keeps concurrent requests from fighting over it
-    with _LOCK, cpu_settings(1):
+    with _LOCK:
         torch.manual_seed(seed)
         model = MemoryModel(task_spec(task), cell, hidden, forget_bias=1.0)
         x, y = fixed_set(task, length, BATCH, seed, 2)
-        g = grad_norm_curve(model, x, y)
+        g = grad_norm_curve(model, x, y, threads=1)
     return g[::-1]  # index = distance from the end of the sequence
 
 
