@@ -30,29 +30,11 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.core.bptt import ExplicitBPTT, Recorder
+from rnnlab.core.padding import last_step, reverse_padded
 from rnnlab.core.trace import Trace
 
 ENGINES = ("auto", "native", "explicit", "scan")
 INITS = ("zeros", "random", "learned")
-
-
-def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
-    """Reverse each sequence of time-major ``x`` (T, B, ...) within its own length."""
-    if lengths is None:
-        return x.flip(0)
-    T = x.shape[0]
-    t = torch.arange(T, device=x.device).unsqueeze(1)
-    L = lengths.to(x.device).unsqueeze(0)
-    idx = torch.where(t < L, L - 1 - t, t)  # padded steps stay where they are
-    return x.gather(0, idx.view(T, -1, *([1] * (x.dim() - 2))).expand_as(x))
-
-
-def last_step(x: Tensor, lengths: Tensor | None) -> Tensor:
-    """``x[len_b - 1, b]`` for each b of time-major ``x`` (T, B, H)."""
-    if lengths is None:
-        return x[-1]
-    idx = (lengths.to(x.device) - 1).view(1, -1, 1).expand(1, x.shape[1], x.shape[2])
-    return x.gather(0, idx).squeeze(0)
 
 
 class Recurrent:
@@ -379,6 +361,13 @@ class Recurrent:
 class _TorchRecurrent(Recurrent):
     """Glue between ``Recurrent`` and torch.nn's RNNBase (native kernels, weight names)."""
 
+    def __init__(
+        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
+    ):
+        # the torch.nn class's own arguments and parameters (same state_dict keys), then ours
+        self._torch_cls.__init__(self, *args, **kwargs)
+        self._setup(init, init_std, engine)
+
     def _has_native(self) -> bool:
         return True
 
@@ -418,12 +407,9 @@ class RNN(_TorchRecurrent, nn.RNN):
 
     _torch_cls = nn.RNN
 
-    def __init__(
-        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
-    ):
-        nn.RNN.__init__(self, *args, **kwargs)
-        self.cell = "rnn_relu" if self.nonlinearity == "relu" else "rnn_tanh"
-        self._setup(init, init_std, engine)
+    @property
+    def cell(self) -> str:
+        return "rnn_relu" if self.nonlinearity == "relu" else "rnn_tanh"
 
 
 class GRU(_TorchRecurrent, nn.GRU):
@@ -435,12 +421,6 @@ class GRU(_TorchRecurrent, nn.GRU):
     _torch_cls = nn.GRU
     cell = "gru"
 
-    def __init__(
-        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
-    ):
-        nn.GRU.__init__(self, *args, **kwargs)
-        self._setup(init, init_std, engine)
-
 
 class LSTM(_TorchRecurrent, nn.LSTM):
     """Long short-term memory (Hochreiter & Schmidhuber 1997), gate order ``i, f, g, o``,
@@ -451,9 +431,3 @@ class LSTM(_TorchRecurrent, nn.LSTM):
 
     _torch_cls = nn.LSTM
     cell = "lstm"
-
-    def __init__(
-        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
-    ):
-        nn.LSTM.__init__(self, *args, **kwargs)
-        self._setup(init, init_std, engine)

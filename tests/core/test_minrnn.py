@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnnlab as rl
 from rnnlab.core import minrnn
-from rnnlab.core.layers import reverse_padded
+from rnnlab.core.padding import reverse_padded
 from rnnlab.core.scan import scan_sequential
 
 CLASSES = [rl.MinGRU, rl.MinLSTM]
