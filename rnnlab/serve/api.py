@@ -26,15 +26,7 @@ def models(reg: Registry) -> dict[str, Any]:
     out = []
     for n in reg.names():
         lm = reg.get(n)
-        out.append(
-            {
-                "name": n,
-                "label": lm.label,
-                **lm.info,
-                "level": lm.tokenizer.level,
-                "vocab_size": len(lm.tokenizer),
-            }
-        )
+        out.append({**lm.listing(), **lm.info})
     return {"models": out, "limits": {"chars": analysis.MAX_CHARS, "tokens": analysis.MAX_TOKENS}}
 
 

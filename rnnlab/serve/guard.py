@@ -22,8 +22,9 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from rnnlab.serve.config import REQUEST_TIMEOUT_S
+
 MAX_BODY = 64 * 1024
-REQUEST_TIMEOUT_S = 30.0
 CSP = "; ".join(
     [
         "default-src 'self'",

@@ -76,6 +76,11 @@ class LoadedModel:
     def causal(self) -> bool:
         return bool(self.info.get("causal", True))
 
+    def listing(self) -> dict[str, Any]:
+        """How a model is listed to the pages (the explorer's and the game's model menus)."""
+        tok = self.tokenizer
+        return {"name": self.name, "label": self.label, "level": tok.level, "vocab_size": len(tok)}
+
     def heldout_text(self) -> str:
         """Held-out text of the corpus the model was trained on ("" if unknown)."""
         if callable(self.heldout):

@@ -1,15 +1,19 @@
 """Start uvicorn on 127.0.0.1 (``--host`` to change), on the given port or a free one if it
-is taken."""
+is taken; ``run_explorer`` serves a registry's models with the explorer's app."""
 
 from __future__ import annotations
 
 import errno
 import socket
+import threading
+
+import uvicorn
 
 from rnnlab.errors import InputError
-
-DEFAULT_PORT = 8765
-DEFAULT_HOST = "127.0.0.1"  # this machine only: the explorer has no login
+from rnnlab.serve.analysis import heldout_states
+from rnnlab.serve.app import create_app
+from rnnlab.serve.config import DEFAULT_HOST, DEFAULT_PORT, ServeOptions
+from rnnlab.serve.registry import ModelRegistry
 
 
 def free_port(preferred: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> int:
@@ -31,8 +35,27 @@ def free_port(preferred: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> int:
 
 def serve(app, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, quiet: bool = True) -> None:
     """Run ``app`` until Ctrl-C; print the URL first."""
-    import uvicorn
-
     port = free_port(port, host)
     print(f"rnnlab explorer: http://{host}:{port}/   (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info")
+
+
+def warm_in_background(reg: ModelRegistry) -> None:
+    """Compute the held-out statistics (PCA basis, neuron view) while the server starts."""
+
+    def run() -> None:
+        for n in reg.names():
+            heldout_states(reg.get(n))
+
+    # start a moment later, so that the server itself starts first
+    t = threading.Timer(1.5, run)
+    t.daemon = True
+    t.start()
+
+
+def run_explorer(reg: ModelRegistry, opts: ServeOptions) -> None:
+    """Load every model of ``reg`` (clear errors before the server starts), then serve them."""
+    opts.check()
+    reg.load_all()
+    warm_in_background(reg)
+    serve(create_app(reg, request_timeout=opts.request_timeout), port=opts.port, host=opts.host)

@@ -274,15 +274,7 @@ def roster(reg: ModelRegistry) -> dict[str, Any]:
     out = []
     for n in causal_names(reg):
         lm = reg.get(n)
-        out.append(
-            {
-                "name": n,
-                "label": lm.label,
-                "level": lm.tokenizer.level,
-                "vocab_size": len(lm.tokenizer),
-                "sentences": len(playable_sentences(lm)),
-            }
-        )
+        out.append({**lm.listing(), "sentences": len(playable_sentences(lm))})
     return {"models": out, "round": ROUND_SENTENCES, "choices": N_CHOICES}
 
 
