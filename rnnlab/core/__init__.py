@@ -5,8 +5,10 @@ from __future__ import annotations
 import torch
 
 from rnnlab.config import CELLS, RNNSpec
+from rnnlab.core import minrnn
 from rnnlab.core.layers import GRU, LSTM, RNN, Recurrent
 from rnnlab.core.trace import Trace
+from rnnlab.errors import InputError
 
 
 def make_rnn(
@@ -28,7 +30,6 @@ def make_rnn(
     >>> rnn = make_rnn("gru", 8, 16, num_layers=2)
     >>> out, h = rnn(torch.zeros(3, 5, 8))
     """
-    from rnnlab.errors import InputError
 
     for name, v in (
         ("input_size", input_size),
@@ -56,10 +57,6 @@ def make_rnn(
     if cell == "lstm":
         return LSTM(input_size, hidden_size, **kw)
     if cell in ("mingru", "minlstm"):
-        try:
-            from rnnlab.core import minrnn
-        except ImportError:
-            raise InputError(f"cell {cell!r} is not available in this build yet") from None
         return (minrnn.MinGRU if cell == "mingru" else minrnn.MinLSTM)(
             input_size, hidden_size, **kw
         )

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from rnnlab.errors import InputError
-from rnnlab.io import check_file
+from rnnlab.io import atomic_write_bytes, check_file
 
 SAMPLE_RATE = 8000  # FSDD's rate; other audio is resampled to it
 MAX_SECONDS = 120.0  # longer inputs are refused (memory and decoding time)
@@ -110,8 +110,6 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
     """Write 16-bit PCM (``samples``: (n,) mono or (channels, n), floats in [-1, 1])."""
     import io
     import wave
-
-    from rnnlab.io import atomic_write_bytes
 
     x = np.atleast_2d(np.asarray(samples, dtype=np.float64))
     pcm = (np.clip(x, -1, 1) * 32767).round().astype("<i2").T.tobytes()

@@ -22,6 +22,9 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
 from rnnlab.errors import InputError
+from rnnlab.tasks.memory.curves import grad_norm_curve
+from rnnlab.tasks.memory.data import fixed_set, task_spec
+from rnnlab.tasks.memory.model import MemoryModel
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -38,9 +41,6 @@ def memory_page() -> FileResponse:
 
 @lru_cache(maxsize=128)
 def _curve(task: str, length: int, cell: str, hidden: int, seed: int) -> list[float]:
-    from rnnlab.tasks.memory.curves import grad_norm_curve
-    from rnnlab.tasks.memory.data import fixed_set, task_spec
-    from rnnlab.tasks.memory.model import MemoryModel
 
     # one thread: on a busy 2-core machine this was 40x faster than torch's default (a GRU at
     # T=500: 0.25 s instead of 9.5 s); the lock keeps concurrent requests from fighting over it

@@ -22,7 +22,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
-from rnnlab.errors import RnnlabError
+from rnnlab.data.audio import load_audio
+from rnnlab.errors import InputError, RnnlabError
+from rnnlab.tasks.speech.data import run_split
+from rnnlab.tasks.speech.infer import load_speech
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -49,7 +52,6 @@ def _run() -> str | None:
 
 @lru_cache(maxsize=4)
 def _load(run: str, mtime: float):
-    from rnnlab.tasks.speech.infer import load_speech
 
     return load_speech(run)
 
@@ -68,8 +70,6 @@ def _recognizer():
 @lru_cache(maxsize=4)
 def _samples(run: str, mtime: float) -> dict[str, Path]:
     """Up to ``N_SAMPLES`` test-split recordings of the run's data folder, two per digit."""
-    from rnnlab.errors import InputError
-    from rnnlab.tasks.speech.data import run_split
 
     rec = _load(run, mtime)
     try:
@@ -134,7 +134,6 @@ async def transcribe(
     beam: int = Query(1, ge=1, le=16, description="Beam width (1 = greedy)."),
 ) -> dict[str, Any]:
     """Spectrogram, per-frame posteriors and decoded digits of a sample or an uploaded WAV."""
-    from rnnlab.data.audio import load_audio
 
     rec = _recognizer()
     if sample is not None:

@@ -23,7 +23,12 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from rnnlab.data import pairs as P
+from rnnlab.data.pairs import references
 from rnnlab.errors import CheckpointError, InputError
+from rnnlab.tasks.translate.builtin import builtin_run
+from rnnlab.tasks.translate.evaluate import read_split
+from rnnlab.tasks.translate.infer import load_translator, source_ids, translate
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -39,8 +44,6 @@ def _home() -> Path:
 
 def translator():
     """The model the page shows (loaded once; the run directory comes from the environment)."""
-    from rnnlab.tasks.translate.builtin import builtin_run
-    from rnnlab.tasks.translate.infer import load_translator
 
     run = os.environ.get("RNNLAB_TRANSLATE_RUN")
     key = run or "builtin"
@@ -65,8 +68,6 @@ def translate_page() -> FileResponse:
 @router.get("/api/translate/info")
 def info() -> dict[str, Any]:
     """Which model is shown, and a few held-out sentences to try."""
-    from rnnlab.data.pairs import references
-    from rnnlab.tasks.translate.evaluate import read_split
 
     try:
         tr, path = translator()
@@ -92,8 +93,6 @@ def info() -> dict[str, Any]:
 def explain(tr, text: str, beam: int) -> dict[str, Any]:
     """Translate ``text`` and replay the chosen output with teacher forcing to collect, per
     output step, the attention row and the decoder's top-5 next words."""
-    from rnnlab.data import pairs as P
-    from rnnlab.tasks.translate.infer import source_ids, translate
 
     t = translate(tr, text, beam=beam)
     ids, shown, _ = source_ids(tr, text)
