@@ -16,6 +16,7 @@ default), so a setting is written in exactly one place.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -127,10 +128,12 @@ class RNNSpec(Settings):
     def check(self) -> None:
         """Clear errors for sizes and rates out of range (before anything is built)."""
         if self.cell not in CELLS:
-            raise InputError(f"unknown --cell {self.cell!r}: choose one of {', '.join(CELLS)}")
+            raise InputError(
+                f"unknown cell {self.cell!r} (--cell): choose one of {', '.join(CELLS)}"
+            )
         for name in ("embed", "hidden", "layers"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v <= 0:
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
                 raise InputError(f"--{name} must be a positive integer, got {v}")
         if not 0.0 <= self.dropout < 1.0:
             raise InputError(f"--dropout must be in [0, 1), got {self.dropout}")

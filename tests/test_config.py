@@ -45,7 +45,7 @@ def test_rnnspec_checks() -> None:
     RNNSpec().check()
     with pytest.raises(InputError, match="--hidden must be a positive integer"):
         RNNSpec(hidden=0).check()
-    with pytest.raises(InputError, match="unknown --cell 'transformer'"):
+    with pytest.raises(InputError, match=r"unknown cell 'transformer' \(--cell\)"):
         RNNSpec(cell="transformer").check()
     with pytest.raises(InputError, match=r"--dropout must be in \[0, 1\)"):
         RNNSpec(dropout=1.0).check()

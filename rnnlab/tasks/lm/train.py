@@ -67,13 +67,10 @@ def _state_to(state: Any, device: torch.device) -> Any:
 
 
 def _check(spec: LMModel, tc: LMTrain) -> None:
-    for name, v in (("--hidden", spec.hidden), ("--layers", spec.layers),
-                    ("--embed", spec.embed), ("--seq-len", tc.seq_len),
-                    ("--batch", tc.batch)):  # fmt: skip
+    spec.check()
+    for name, v in (("--seq-len", tc.seq_len), ("--batch", tc.batch)):
         if int(v) <= 0:
             raise InputError(f"{name} must be a positive integer, got {v}")
-    if not 0.0 <= spec.dropout < 1.0:
-        raise InputError(f"--dropout must be in [0, 1), got {spec.dropout}")
 
 
 def train_lm(
