@@ -2,7 +2,7 @@
 
 Both kinds share one small interface: ``.level``, ``.vocab`` (id -> string), ``len(tok)``,
 ``.encode(text) -> ids``, ``.decode(ids) -> text``, ``.split(text) -> token strings`` (aligned
-1:1 with ``encode``), ``.unk_id`` and ``.to_dict()``; ``tokenizer_from_dict`` rebuilds either.
+1:1 with ``encode``), ``.unk_id``, ``.eos_id`` (None for chars) and ``.to_dict()``; ``tokenizer_from_dict`` rebuilds either.
 
 >>> tok = CharTokenizer.fit("hello")
 >>> tok.decode(tok.encode("hole"))
@@ -45,6 +45,7 @@ class CharTokenizer:
     """
 
     level = "char"
+    eos_id: int | None = None  # a char model has no end-of-sentence token (newline is a char)
 
     def __init__(self, vocab: list[str]):
         if not vocab or vocab[0] != UNK_CHAR:

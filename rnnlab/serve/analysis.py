@@ -40,7 +40,7 @@ def encode(lm: LoadedModel, text: str) -> tuple[list[str], list[int]]:
     if len(text) > MAX_CHARS:
         raise InputError(f"text is {len(text)} characters; the limit is {MAX_CHARS}")
     tok = lm.tokenizer
-    eos = getattr(tok, "eos_id", None)
+    eos = tok.eos_id
     ids = [int(i) for i in tok.encode(text)]
     words = list(tok.split(text))
     if len(words) != len(ids):  # defensive: show the vocabulary entries instead
@@ -321,7 +321,7 @@ def generate(
     words, ids = encode(lm, prompt)
     gen = torch.Generator().manual_seed(seed if seed is not None else torch.seed() % 2**31)
     logits, state = model(torch.tensor([ids]))
-    eos = getattr(tok, "eos_id", None)
+    eos = tok.eos_id
     steps, out_ids = [], []
     for _ in range(length):
         # a temperature of 0 is greedy (rnnlab.core.sampling: the one sampler)
@@ -377,7 +377,7 @@ def card(lm: LoadedModel) -> dict[str, Any]:
         "label": lm.label,
         **lm.info,
         "vocab_size": len(lm.tokenizer),
-        "level": getattr(lm.tokenizer, "level", "?"),
+        "level": lm.tokenizer.level,
         "data": lm.meta.get("data") or str(data.get("source", "")),
         "val_ppl": None if ppl is None else round(float(ppl), 3),
         "metrics": metrics,

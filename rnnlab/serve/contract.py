@@ -15,13 +15,15 @@ from typing import Any, Protocol, runtime_checkable
 
 from torch import Tensor, nn
 
+from rnnlab.data.tokenize import Tokenizer
+
 
 @runtime_checkable
 class ExplorableModel(Protocol):
     """A token model made of ``embed`` -> ``rnn`` (an ``rnnlab.core`` layer, with ``trace``)
     -> ``logits_from_output``; ``model(ids)`` runs the three."""
 
-    tokenizer: Any  # encode / decode / split / vocab (rnnlab.data.tokenize)
+    tokenizer: Tokenizer  # level, vocab, unk_id, eos_id, encode / decode (rnnlab.data.tokenize)
     rnn: nn.Module
     config: dict[str, Any]  # the run's sectioned config.json (task, model, data, train, metrics)
     causal: bool  # True: predicts the next token; False: the token at t from both sides

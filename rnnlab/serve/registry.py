@@ -43,7 +43,7 @@ def model_info(model: ExplorableModel) -> dict[str, Any]:
     """Architecture facts read off the recurrent layer itself (not trusted from a config)."""
     rnn = model.rnn
     return {
-        "cell": getattr(rnn, "cell", type(rnn).__name__.lower()),
+        "cell": rnn.cell,
         "layers": int(rnn.num_layers),
         "directions": 2 if rnn.bidirectional else 1,
         "hidden_size": int(rnn.hidden_size),

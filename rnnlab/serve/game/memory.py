@@ -87,7 +87,7 @@ def memory_item(
 def option_logprobs(lm: LoadedModel, prompts: list[str], options: list[str]) -> torch.Tensor:
     """(N, len(options)): log P(option | prompt) in nats, summed over the option's tokens
     (so char models work too); -inf where an option has a token the model does not know."""
-    unk = getattr(lm.tokenizer, "unk_id", None)
+    unk = lm.tokenizer.unk_id
     seqs, spans = [], []
     for prompt in prompts:
         _, base = encode(lm, prompt)

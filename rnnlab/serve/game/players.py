@@ -62,11 +62,7 @@ def classes_of(lm: LoadedModel) -> Classes:
             names.append(v)
         of.append(index[key])
     of_t = torch.tensor(of)
-    special = {
-        int(of_t[i])
-        for i in (getattr(tok, a, None) for a in ("eos_id", "unk_id", "pad_id", "bos_id"))
-        if isinstance(i, int) and 0 <= i < len(of)
-    }
+    special = {int(of_t[i]) for i in (tok.eos_id, tok.unk_id) if i is not None and 0 <= i < len(of)}
     special |= {c for c, n in enumerate(names) if not n.strip() and tok.level != "char"}
     cls = Classes(of_t, list(index), names, special, index)
     lm.cache["game.classes"] = cls
@@ -88,7 +84,7 @@ def playable_sentences(lm: LoadedModel) -> list[str]:
     if "game.sentences" in lm.cache:
         return lm.cache["game.sentences"]
     tok = lm.tokenizer
-    unk = getattr(tok, "unk_id", None)
+    unk = tok.unk_id
     lo, hi = CHAR_LEN if tok.level == "char" else WORD_LEN
     out: list[str] = []
     for line in lm.heldout_text().splitlines()[:20000]:
