@@ -49,7 +49,7 @@ def _pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def sentence_ids(tokenizer: Any, sentences: list[str]) -> list[list[int]]:
     """Token ids of each sentence without end-of-sequence ids (the ends are implicit)."""
-    eos = getattr(tokenizer, "eos_id", None)
+    eos = tokenizer.eos_id
     out = []
     for s in sentences:
         ids = [i for i in tokenizer.encode(s) if i != eos]

@@ -110,8 +110,5 @@ def predict_csv(run_dir: str | Path, csv_path: str | Path, horizon: int | None =
         check_length(len(s.values), lf.lookback, 0, s.name, "history")
         fc = rnn_forecast(lf, ss, i, len(s.values), p)
         for j, t in enumerate(future_index(s.index, ss.freq, H)):
-            w.writerow(
-                [s.name, t]
-                + [f"{getattr(fc, k)[j]:.6g}" for k in ("mean", "lo80", "hi80", "lo95", "hi95")]
-            )
+            w.writerow([s.name, t] + [f"{getattr(fc, k)[j]:.6g}" for k in bl.FIELDS])
     return buf.getvalue()

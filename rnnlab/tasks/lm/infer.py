@@ -187,7 +187,7 @@ def generate(
     logits = logits[0, -1].cpu()
     step = Stepper(model, quantize=fast and dev.type == "cpu")
     x = torch.zeros(1, dtype=torch.long, device=dev)
-    eos = getattr(tok, "eos_id", None)
+    eos = tok.eos_id
     for _ in range(length):
         if len(tok) > 1:  # never write the unknown symbol: it stands for no text
             logits[tok.unk_id] = -math.inf
