@@ -1,7 +1,7 @@
 """One token at a time through a trained model (generation, beam search), fast on CPU.
 
 ``Stepper(model)`` needs a model with ``emb`` (embedding), ``rnn`` (a recurrent layer of
-``rnnlab.core``) and ``head`` (a linear map to logits), e.g. ``rnnlab.tasks.lm``'s
+``rnnlab.core``) and ``head`` (a linear map to logits), e.g. the lm task's
 ``LanguageModel``. The int8 path computes the two projections of each layer itself and
 applies the cell equations of ``rnnlab.core.cells`` to them (written there once).
 

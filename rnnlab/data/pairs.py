@@ -236,7 +236,7 @@ def make_batch(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]
 
 
 class PairBatches:
-    """Endless shuffled batches for ``rnnlab.train.loop.fit``; the order is a pure function of
+    """Endless shuffled batches for the training loop (``fit``); the order is a pure function of
     (seed, epoch), so ``state_dict`` (epoch, position) resumes exactly."""
 
     def __init__(
