@@ -46,7 +46,7 @@ def setting(
 
 
 class Settings:
-    """Mixin for a settings dataclass: ``to_dict``, ``from_dict``, ``replace``, ``help_of``."""
+    """Mixin for a settings dataclass: ``to_dict``, ``from_dict``, ``replace``."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
@@ -70,13 +70,6 @@ class Settings:
 
     def replace(self: T, **changes: Any) -> T:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
-
-    @classmethod
-    def help_of(cls, name: str) -> str:
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name == name:
-                return f.metadata.get("help", "")
-        raise KeyError(name)
 
 
 def pick(cls: type[T], values: dict[str, Any], **overrides: Any) -> T:

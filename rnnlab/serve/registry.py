@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.serve.contract import ExplorableModel
-from rnnlab.tasks.runs import load_explorable, run_heldout
+from rnnlab.tasks.lm.data import heldout_text
+from rnnlab.tasks.runs import load_explorable
 
 CELL_LABELS = {
     "rnn": "Vanilla RNN",
@@ -167,7 +168,7 @@ class ModelRegistry:
                 config = dict(model.config)
                 heldout = spec["heldout"]
                 if heldout is None:
-                    heldout = lambda c=config: run_heldout(c)  # noqa: E731
+                    heldout = lambda c=config: heldout_text(c)  # noqa: E731
                 self._loaded[name] = LoadedModel(
                     name,
                     spec["label"] or default_label(config),

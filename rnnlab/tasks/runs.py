@@ -1,4 +1,4 @@
-"""Any run the explorer shows, loaded by its own task; its curve and held-out text.
+"""Any run the explorer shows, loaded by its own task, and its training curve.
 
 The web layer loads models only through here (it imports nothing of ``rnnlab.train``).
 
@@ -10,13 +10,11 @@ The web layer loads models only through here (it imports nothing of ``rnnlab.tra
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from torch import nn
 
 from rnnlab.tasks.fillin.config import TASK as FILL
 from rnnlab.tasks.fillin.model import load_fill
-from rnnlab.tasks.lm.data import heldout_text
 from rnnlab.tasks.lm.model import load_lm
 from rnnlab.train.checkpoint import read_config
 from rnnlab.train.loop import read_log
@@ -41,8 +39,3 @@ def training_curve(run_dir: str | Path) -> dict[str, list[list[float]]]:
             if v is not None:
                 curve["val"].append([row["step"], round(v, 4)])
     return curve
-
-
-def run_heldout(config: dict[str, Any], limit: int = 200_000) -> str:
-    """The held-out text a run recorded (``data.split``), or "" (see ``rnnlab.tasks.lm.data``)."""
-    return heldout_text(config, limit)
