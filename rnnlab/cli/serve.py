@@ -26,30 +26,45 @@ def _check_host(host: str) -> None:
 @settings_options(ServeOptions)
 def demo(
     no_train: bool = typer.Option(
-        False, "--no-train", help="Fail instead of training if no cached models exist."
+        False, "--no-train", help="Never train: serve the shipped models (or fail)."
     ),
     retrain: bool = typer.Option(
-        False, "--retrain", help="Train the demo models again even if cached."
+        False, "--retrain", help="Watch the five word models train live (about 2 min) first."
     ),
     no_serve: bool = typer.Option(
         False, "--no-serve", help="Only train/cache the models, do not start the server."
     ),
+    build: bool = typer.Option(
+        False, "--build", help="Rebuild the shipped models from --data (minutes each)."
+    ),
+    only: list[str] = typer.Option(
+        [], "--only", help="With --build: only this model (repeatable), e.g. --only gru."
+    ),
+    data: Path = typer.Option(
+        Path("../shared/data"), "--data", help="With --build: the shared data folder."
+    ),
     **opts,
 ) -> None:
-    """Train (first run, ~3 min, cached under $RNNLAB_HOME or ~/.cache/rnnlab) and serve the
-    RNN explorer with five demo models on http://127.0.0.1:PORT/."""
+    """Serve the RNN explorer on http://127.0.0.1:PORT/ with the models shipped in the package
+    (pre-trained on real data: word models of everyday English, a character-level Shakespeare
+    model, a translator, a speech model); --retrain trains the word models live first."""
     from rnnlab.serve.demo import demo_registry
     from rnnlab.serve.server import run_explorer
-    from rnnlab.tasks.demo.build import ensure_demo
+    from rnnlab.tasks.demo.sources import demo_models
 
     so = pick(ServeOptions, opts)
+    if only and not build:
+        raise InputError("--only picks models to rebuild: use it with --build")
+    if build:
+        from rnnlab.tasks.demo.build import build as build_models
+
+        build_models(only, data)
     if not no_serve:
         so.check()
         _check_host(so.host)
-    root = ensure_demo(retrain=retrain, no_train=no_train)
-    typer.echo(f"demo models: {root}")
+    models = demo_models(retrain=retrain, no_train=no_train)
     if not no_serve:
-        run_explorer(demo_registry(root), so)
+        run_explorer(demo_registry(models), so)
 
 
 @settings_options(ServeOptions)

@@ -1,22 +1,18 @@
-"""The demo models as a registry for the explorer (they are trained by
-``rnnlab.tasks.demo.build.ensure_demo``; the server trains nothing).
+"""The demo models as a registry for the explorer (``rnnlab.tasks.demo.sources`` says which:
+the shipped ones, or word models trained live; the server trains nothing).
 
->>> reg = demo_registry(ensure_demo())          # doctest: +SKIP
+>>> reg = demo_registry(demo_models())          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from rnnlab.data.builtin import corpus_text
 from rnnlab.serve.registry import ModelRegistry
-from rnnlab.tasks.demo.build import MODELS, data_description
+from rnnlab.tasks.demo.sources import DemoModel
 
 
-def demo_registry(root: Path) -> ModelRegistry:
-    """A registry of the demo models in ``root`` (held-out text: the corpus's val split)."""
+def demo_registry(models: list[DemoModel]) -> ModelRegistry:
+    """A registry of ``models`` (each with its held-out text and its card's facts in meta)."""
     reg = ModelRegistry()
-    meta = {"data": data_description()}
-    for name, label, _kind, _arch, _b in MODELS:
-        reg.add_run(name, root / name, label=label, heldout=lambda: corpus_text("val"), meta=meta)
+    for m in models:
+        reg.add_run(m.name, m.run_dir, label=m.label, heldout=m.heldout, meta=m.meta)
     return reg

@@ -147,7 +147,55 @@ def load_run(
             )
         cfg = check_layout(json.loads(meta["config"]), wpath)
         _check_task(run_dir, cfg, task)
-    return tensors, cfg
+    return dequantize(tensors), cfg
+
+
+# ---- compact weights for shipping (fp16, and int8 rows for the big matrices) ----
+
+INT8, SCALE = ":int8", ":scale"  # key suffixes of a quantized matrix (no parameter has a colon)
+
+
+def quantize(tensors: dict[str, torch.Tensor], int8_min: int = 65536) -> dict[str, torch.Tensor]:
+    """Float tensors as fp16; 2-D float tensors of at least ``int8_min`` elements (embeddings,
+    output layers) as symmetric per-row int8 plus one fp32 scale per row. ``load_run`` reads
+    both back as fp32 (``dequantize``).
+
+    >>> q = quantize({"w": torch.ones(300, 300), "b": torch.ones(3)})
+    >>> sorted(q), q["b"].dtype
+    (['b', 'w:int8', 'w:scale'], torch.float16)
+    """
+    out: dict[str, torch.Tensor] = {}
+    for k, v in tensors.items():
+        if not v.is_floating_point():
+            out[k] = v
+        elif v.dim() == 2 and v.numel() >= int8_min:
+            scale = v.abs().amax(dim=1).clamp_min(1e-12) / 127.0
+            out[k + INT8] = (v / scale[:, None]).round().clamp(-127, 127).to(torch.int8)
+            out[k + SCALE] = scale.float()
+        else:
+            out[k] = v.half()
+    return out
+
+
+def dequantize(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The inverse of ``quantize`` (fp32 tensors); tensors saved unquantized pass unchanged."""
+    out: dict[str, torch.Tensor] = {}
+    for k, v in tensors.items():
+        if k.endswith(SCALE):
+            continue
+        if k.endswith(INT8):
+            name = k[: -len(INT8)]
+            out[name] = v.float() * tensors[name + SCALE][:, None]
+        else:
+            out[k] = v.float() if v.dtype == torch.float16 else v
+    return out
+
+
+def pack_run(src: str | Path, dest: str | Path, int8_min: int = 65536) -> Path:
+    """Copy the weights and config of run ``src`` into ``dest``, compacted by ``quantize``
+    (for shipping; ``dest`` loads like any run, but cannot be resumed)."""
+    tensors, cfg = load_run(src)
+    return save_run(dest, quantize(tensors, int8_min), cfg)
 
 
 def _check_task(run_dir: Path, cfg: dict[str, Any], task: str | None) -> None:

@@ -16,6 +16,11 @@ from typing import Any
 import typer
 
 REF = Path(__file__).with_name("options.json")
+# options added since the snapshot, each with its issue: they may appear, nothing else may
+ADDED = {
+    "lm train": {"--no-tie --tie": "issue 17 (tied embeddings for the shipped word models)"},
+    "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
+}
 
 
 def _default(p: Any) -> Any:
@@ -68,7 +73,9 @@ def test_every_command_keeps_its_options_and_defaults() -> None:
     now = snapshot()
     assert sorted(now) == sorted(ref), "commands were added or lost"
     for cmd, params in ref.items():
-        assert sorted(now[cmd]) == sorted(params), f"options of `rnnlab {cmd}` changed"
+        added = set(ADDED.get(cmd, {}))
+        assert added <= set(now[cmd]), f"`rnnlab {cmd}` lost an option added later"
+        assert sorted(set(now[cmd]) - added) == sorted(params), f"options of `rnnlab {cmd}` changed"
         for name, old in params.items():
             new = now[cmd][name]
             for k in ("flag", "required", "nargs"):

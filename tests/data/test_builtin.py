@@ -1,4 +1,4 @@
-"""The built-in demo corpus: present, small, attributed, split, and rebuildable."""
+"""The built-in texts: present, small, real, split, and rebuildable from the shared data."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import pytest
 from rnnlab.data import builtin
 from rnnlab.data.builtin import build_corpus
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eng-fra" / "eng-fra.txt"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
-def test_corpus_is_small_and_compressed():
+def test_files_are_small_compressed_and_attributed():
     assert builtin.CORPUS.stat().st_size < 1_000_000
-    assert builtin.CORPUS.read_bytes()[:2] == b"\x1f\x8b"  # gzip magic
-    assert builtin.NOTICE.exists() and "CC-BY 2.0" in builtin.NOTICE.read_text()
+    for f in (builtin.CORPUS, builtin.SHAKESPEARE_VAL):
+        assert f.read_bytes()[:2] == b"\x1f\x8b"  # gzip magic
+    notice = builtin.NOTICE.read_text()
+    assert "CC-BY 2.0" in notice and "Tatoeba" in notice and "Shakespeare" in notice
 
 
 def test_splits_partition_the_corpus():
@@ -25,7 +27,7 @@ def test_splits_partition_the_corpus():
         builtin.sentences("val"),
         builtin.sentences("all"),
     )
-    assert len(train) + len(val) == len(every)
+    assert len(train) + len(val) == len(every) == len(set(every))  # distinct sentences
     assert len(val) == len(every) // builtin.VAL_EVERY
     assert every[builtin.VAL_EVERY - 1] == val[0] and every[0] == train[0]
     assert builtin.corpus_text("val").count("\n") == len(val)
@@ -33,35 +35,25 @@ def test_splits_partition_the_corpus():
         builtin.sentences("test")
 
 
-def test_every_line_is_attributed():
-    rows = builtin.attributions()
-    tatoeba = [a for _, a in rows if a != "generated"]
-    assert len(tatoeba) == 2597  # distinct English sentences of the 5,000 pairs
-    assert all(a.startswith("CC-BY 2.0 FR tatoeba.org #") for a in tatoeba)
-    assert sum(a == "generated" for _, a in rows) == build_corpus.N_GENERATED
-
-
-def test_teaching_patterns_are_in_the_training_text():
+def test_no_generated_templates_in_the_training_text():
+    # the old corpus taught "I love eating <food>" from 24,000 templates; real text has a handful
     text = builtin.corpus_text("train")
-    assert text.count("I love eating ") > 100
-    assert text.count("The cat sat on the ") > 100
-    assert text.count(" sat on the ") > 500
-    foods = set(build_corpus.W["food"])
-    after = [
-        line.split("I love eating ", 1)[1]
-        for line in text.splitlines()
-        if line.startswith("I love eating ")
-    ]
-    assert all(any(a.startswith(f) for f in foods) for a in after)
+    assert text.count("I love eating ") < 20
+    assert 40_000 < len(builtin.sentences("all")) < 50_000
 
 
-def test_generator_is_deterministic():
-    assert build_corpus.generate(50) == build_corpus.generate(50)
-    assert len(set(build_corpus.generate(200))) == 200
+def test_shakespeare_tail_is_the_lm_split():
+    text = "abcdefghij" * 10
+    assert build_corpus.shakespeare_val(text) == text[int(len(text) * 0.9) :]
+    assert builtin.shakespeare_val().startswith("?\n\nGREMIO:")
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/eng-fra is not available")
-def test_shipped_file_is_what_the_script_builds(tmp_path):
-    out = tmp_path / "c.tsv.gz"
-    build_corpus.build(SHARED, out)
-    assert gzip.decompress(out.read_bytes()) == gzip.decompress(builtin.CORPUS.read_bytes())
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not available")
+def test_shipped_files_are_what_the_script_builds(tmp_path):
+    eng, sh = tmp_path / "e.gz", tmp_path / "s.gz"
+    build_corpus.build(SHARED, eng, sh)
+    assert gzip.decompress(eng.read_bytes()) == gzip.decompress(builtin.CORPUS.read_bytes())
+    assert gzip.decompress(sh.read_bytes()) == gzip.decompress(builtin.SHAKESPEARE_VAL.read_bytes())
+    from rnnlab.tasks.lm.config import VAL_FRACTION
+
+    assert build_corpus.VAL_FRACTION == VAL_FRACTION

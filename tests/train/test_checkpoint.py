@@ -123,3 +123,28 @@ def test_nested_state_round_trip_without_pickle(tmp_path):
     (tmp_path / "state.safetensors").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="does not match"):
         load_state(tmp_path)
+
+
+def test_packed_run_loads_close_to_the_original_and_smaller(tmp_path):
+    from rnnlab.train.checkpoint import SCALE, dequantize, pack_run, quantize
+
+    g = torch.Generator().manual_seed(0)
+    w = {
+        "emb.weight": torch.randn(500, 200, generator=g),
+        "rnn.w": torch.randn(20, 20, generator=g),
+        "steps": torch.tensor([3]),
+    }
+    save_run(tmp_path / "a", w, {"task": "lm", **EMPTY})
+    pack_run(tmp_path / "a", tmp_path / "b")
+    back, cfg = load_run(tmp_path / "b", task="lm")
+    assert cfg["task"] == "lm" and set(back) == set(w)
+    assert all(back[k].dtype == (torch.float32 if w[k].is_floating_point() else w[k].dtype) for k in w)
+    assert torch.equal(back["steps"], w["steps"])
+    # int8 rows: error at most half a step of each row's scale; fp16: relative 1e-3
+    step = w["emb.weight"].abs().amax(1, keepdim=True) / 127
+    assert ((back["emb.weight"] - w["emb.weight"]).abs() <= step / 2 + 1e-6).all()
+    assert torch.allclose(back["rnn.w"], w["rnn.w"], rtol=1e-3, atol=1e-3)
+    a, b = (tmp_path / d / "model.safetensors" for d in "ab")
+    assert b.stat().st_size < 0.3 * a.stat().st_size
+    q = quantize(w)
+    assert q["emb.weight" + SCALE].shape == (500,) and torch.equal(dequantize(q)["steps"], w["steps"])

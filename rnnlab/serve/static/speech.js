@@ -124,14 +124,27 @@ async function init() {
   }
   const t = (m.metrics || {}).test || {};
   const fig = t.wer !== undefined ? `: test accuracy ${(100 * t.acc).toFixed(1)}%, WER ${(100 * t.wer).toFixed(1)}%` : "";
-  $("sp-model").textContent = `model ${m.run} (${m.task} task, ${m.split.kind} split${fig})`;
+  const c = m.card;
+  const card = c ? ` Learned from ${c.data}; trained ${Math.round(c.training_seconds / 60)} min ` +
+    `(${c.steps} steps); ${Math.round(100 * c.metrics.samples_accuracy)}% of the ${m.samples.length} ` +
+    "recordings below are recognised." : "";
+  $("sp-model").textContent = `model ${m.run} (${m.task} task, ${m.split.kind} split${fig}).${card}`;
   $("sp-inputs").hidden = false;
-  const sel = $("sp-sample");
-  for (const s of m.samples) { const o = document.createElement("option"); o.value = o.textContent = s; sel.appendChild(o); }
-  sel.addEventListener("change", () => { if (sel.value) run(sel.value, null); });
-  $("sp-file").addEventListener("change", (e) => { const f = e.target.files[0]; if (f) run(null, f); });
+  let current = null;
+  const box = $("sp-samples");
+  for (const s of m.samples) {
+    const b = document.createElement("button");
+    b.type = "button"; b.textContent = s.replace(/\.wav$/, "").replace(/_/g, " · ");
+    b.title = `play and transcribe ${s}`; b.setAttribute("aria-pressed", "false");
+    b.addEventListener("click", async () => {
+      for (const o of box.children) o.setAttribute("aria-pressed", String(o === b));
+      current = s; await run(s, null); $("sp-audio").play().catch(() => {});
+    });
+    box.appendChild(b);
+  }
+  $("sp-file").addEventListener("change", (e) => { const f = e.target.files[0]; if (f) { current = null; run(null, f); } });
   $("sp-rec").addEventListener("click", toggleRecord);
-  $("sp-beam").addEventListener("change", () => { if (sel.value) run(sel.value, null); });
+  $("sp-beam").addEventListener("change", () => { if (current) run(current, null); });
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
 else init();

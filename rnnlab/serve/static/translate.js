@@ -140,6 +140,18 @@ async function run(text) {
   } catch (e) { status("error: " + e.message); }
 }
 
+// the model card's scores, as the build measured them on the held-out test sentences
+function cardLine(card) {
+  if (!card) return "";
+  const m = card.metrics, b = card.build_metrics || {};
+  const beam = b.test_bleu_beam5 != null ? `, beam 5: BLEU ${b.test_bleu_beam5}, chrF ${b.test_chrf_beam5}` : "";
+  const full = b.full_test_bleu_greedy != null
+    ? ` On all ${b.full_test_sentences} test sentences, greedy BLEU ${b.full_test_bleu_greedy}.` : "";
+  return ` Test (${b.test_sentences || "held-out"} English sentences never seen in training, all their ` +
+    `references): greedy BLEU ${m.test_bleu_greedy}, chrF ${m.test_chrf_greedy}${beam}.${full}` +
+    ` Trained ${Math.round(card.training_seconds / 60)} min (${card.steps} steps).`;
+}
+
 async function init() {
   $("tr-form").addEventListener("submit", (e) => { e.preventDefault(); run($("tr-text").value); });
   $("tr-play").addEventListener("click", () => {
@@ -152,7 +164,10 @@ async function init() {
     const info = await api("/api/translate/info");
     $("tr-model").textContent = `Model: ${info.cell.toUpperCase()} encoder–decoder, hidden ${info.hidden}, ` +
       `${info.attention ? "with" : "without"} attention, ${info.src_lang} → ${info.tgt_lang}, ` +
-      `from ${info.run}` + (info.max_len ? `; sentences of at most ${info.max_len} words` : "");
+      `${info.run}` + (info.max_len ? `; sentences of at most ${info.max_len} words` : "") +
+      `; vocabulary ${info.vocab.src} English / ${info.vocab.tgt} French words.`;
+    $("tr-data").textContent = `Learned from: ${info.pairs}.` + cardLine(info.card);
+    $("tr-data").classList.toggle("warn", info.numbers_only);
     const ex = $("tr-examples");
     for (const s of info.examples) {
       const b = document.createElement("button");

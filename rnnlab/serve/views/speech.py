@@ -2,7 +2,9 @@
 its log-mel spectrogram, the model's per-frame CTC posteriors and the decoded digits.
 
 The model is the run directory named by ``$RNNLAB_SPEECH_RUN`` (train one with
-``rnnlab speech train``); without it the page explains how to get one.
+``rnnlab speech train``), else the model shipped with the package (trained on FSDD by
+``rnnlab demo --build``, with 20 bundled test recordings); without either the page hides its
+controls and explains how to get one.
 
 * ``GET /api/speech/model`` — ``{available, run, task, metrics, samples, how_to}``
 * ``GET /api/speech/sample/{name}`` — an FSDD recording of the run's test split (to play it)
@@ -24,6 +26,8 @@ from fastapi.responses import FileResponse
 
 from rnnlab.data.audio import load_audio
 from rnnlab.errors import InputError, RnnlabError
+from rnnlab.tasks.demo.shipped import manifest, speech_samples
+from rnnlab.tasks.demo.sources import shipped_page_model
 from rnnlab.tasks.speech.data import run_split
 from rnnlab.tasks.speech.infer import load_speech
 
@@ -47,7 +51,17 @@ def speech_page() -> FileResponse:
 
 
 def _run() -> str | None:
-    return os.environ.get("RNNLAB_SPEECH_RUN") or None
+    """The run directory the page uses: ``$RNNLAB_SPEECH_RUN``, else the shipped model."""
+    run = os.environ.get("RNNLAB_SPEECH_RUN")
+    if run:
+        return run
+    shipped = shipped_page_model("speech")
+    return str(shipped) if shipped else None
+
+
+def _display(run: str) -> str:
+    """How the page names the model (never a server path)."""
+    return "shipped with rnnlab" if Path(run) == shipped_page_model("speech") else Path(run).name
 
 
 @lru_cache(maxsize=4)
@@ -69,8 +83,11 @@ def _recognizer():
 
 @lru_cache(maxsize=4)
 def _samples(run: str, mtime: float) -> dict[str, Path]:
-    """Up to ``N_SAMPLES`` test-split recordings of the run's data folder, two per digit."""
-
+    """The shipped model's bundled recordings, else up to ``N_SAMPLES`` test-split recordings
+    of the run's data folder, two per digit."""
+    bundled = speech_samples(Path(run))
+    if bundled:
+        return bundled
     rec = _load(run, mtime)
     try:
         test = run_split(rec.data)["test"]  # the split the run recorded, never re-cut otherwise
@@ -100,15 +117,17 @@ def model_info() -> dict[str, Any]:
             "available": False,
             "run": None,
             "how_to": HOW_TO,
-            "reason": "RNNLAB_SPEECH_RUN is not set",
+            "reason": "no speech model: RNNLAB_SPEECH_RUN is not set and this installation "
+            "has no shipped one",
         }
     try:
         rec = _recognizer()
     except HTTPException as e:
-        return {"available": False, "run": run, "how_to": HOW_TO, "reason": e.detail}
+        return {"available": False, "run": _display(run), "how_to": HOW_TO, "reason": e.detail}
     return {
         "available": True,
-        "run": run,
+        "run": _display(run),
+        "card": manifest().get("speech") if _display(run) == "shipped with rnnlab" else None,
         "task": rec.task,
         "split": rec.data.split,
         "metrics": rec.config.get("metrics", {}),

@@ -1,186 +1,222 @@
-"""The default demo models: trained once on the built-in corpus, cached, then served.
+"""``rnnlab demo --build``: train every shipped model from ``../shared/data`` and ship it.
 
-Five word-level models of the same size on the same data, one per idea the explorer shows:
-vanilla RNN, GRU, LSTM (next-word models), a 2-layer "deep" GRU, and a bidirectional GRU
-trained to fill in a blank (``rnnlab.tasks.fillin``: a bidirectional model cannot honestly
-predict the next word, it has already read it).
+For each recipe (``recipes.RECIPES``): train it with its seed and step budget into a work folder
+(a finished run there with the same settings is reused, so an interrupted build resumes model
+by model), compact the weights (``train.checkpoint.pack_run``: fp16, int8 rows for embeddings
+and output layers) into ``models/<name>``, measure the shipped weights on their held-out split
+(``shipped.measure``) and record in ``models/manifest.json``: the data and its SHA-256, the
+seed, the settings, the training time and steps, the metrics, the size on disk, the machine.
 
->>> root = ensure_demo()              # trains on the first call (< 3 min on 2 cores)  # doctest: +SKIP
->>> reg = rnnlab.serve.demo.demo_registry(root)                                     # doctest: +SKIP
+>>> build(["gru"], Path("../shared/data"))          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
-import multiprocessing as mp
+import json
 import os
+import platform
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from rnnlab.data.builtin import CORPUS, DESCRIPTION, corpus_text, sentences
+import torch
+
+from rnnlab import __version__
+from rnnlab.data import pairs as P
+from rnnlab.data.audio import fsdd_index
+from rnnlab.data.builtin import CORPUS, corpus_text, sentences
 from rnnlab.data.tokenize import WordTokenizer
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
+from rnnlab.tasks.demo.recipes import BY_NAME, DATA, Recipe
+from rnnlab.tasks.demo.shipped import MANIFEST, SAMPLES, SHIPPED, manifest, measure
 from rnnlab.tasks.fillin.train import train_fill
 from rnnlab.tasks.lm.train import train_lm
-from rnnlab.train.threads import SMALL_MODEL_THREADS, cpu_threads
-from rnnlab.train.util import progress_bar
+from rnnlab.tasks.speech.config import SpeechData
+from rnnlab.tasks.speech.data import run_split
+from rnnlab.tasks.speech.train import train_speech
+from rnnlab.tasks.translate.config import SPLIT_FILE
+from rnnlab.tasks.translate.evaluate import bleu_chrf, read_split
+from rnnlab.tasks.translate.infer import load_translator, translate_batch
+from rnnlab.tasks.translate.train import train_translate
+from rnnlab.train.checkpoint import pack_run, read_config
+from rnnlab.train.loop import read_log
 
-# 3: the sectioned config.json of architecture v2 (format 2): older cached models do not load
-DEMO_VERSION = 3
-SIZE = {"embed": 64, "hidden": 128}
-# short windows, small batches, a high lr and a short warmup: the most progress in a budget of
-# under a minute (measured on the GRU at 30 s: val perplexity 4.2, against 10.6 with
-# batch 64, lr 4e-3, warmup 50)
-LM_OPTS = {"seq_len": 32, "batch": 32, "lr": 1e-2, "warmup": 10}
-# name, label, kind, architecture, seconds of training (of one core: two train side by side).
-# 80 s of wall clock in all: the validation perplexities are the same as with 1.7x the time
-# (GRU 3.8, LSTM 3.8, deep 3.9, fill-in 2.3; measured 2026-12-01), this corpus saturates them.
-MODELS: list[tuple[str, str, str, dict[str, Any], float]] = [
-    ("rnn", "Vanilla RNN", "lm", {"cell": "rnn", "layers": 1}, 20.0),
-    ("gru", "GRU", "lm", {"cell": "gru", "layers": 1}, 30.0),
-    ("lstm", "LSTM", "lm", {"cell": "lstm", "layers": 1}, 30.0),
-    ("deep", "Deep GRU (2 layers)", "lm", {"cell": "gru", "layers": 2}, 50.0),
-    ("bigru", "Bidirectional GRU (fill-in)", "fill", {"cell": "gru", "layers": 1}, 30.0),
-]
-WORKERS = 2  # two single-threaded trainings beat one two-threaded one for models this small
-DONE = "demo.done"
+N_TEST_PAIRS = 500  # test sources of the translator that ship (with all their references)
+SAMPLES_PER_DIGIT = 2  # bundled speech recordings: 20 in all, from the test split
+COMMAND = "rnnlab demo --build"
 
 
-def rnnlab_home() -> Path:
-    """``$RNNLAB_HOME`` or ``~/.cache/rnnlab``."""
-    return Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser()
+def data_sha256(recipe: Recipe, shared: Path) -> str:
+    """SHA-256 of what the recipe trains on: the shared file (for FSDD: the names and bytes of
+    every recording), or the generated text of the recall task."""
+    h = hashlib.sha256()
+    if recipe.data == "recall":
+        from rnnlab.tasks.demo.recall import recall_corpus
+
+        h.update("".join(recall_corpus(int(recipe.settings["seed"]))).encode())
+        return h.hexdigest()
+    path = shared / DATA[recipe.data][0]
+    files = sorted(path.rglob("*.wav")) if path.is_dir() else [path]
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
 
 
-def demo_root() -> Path:
-    """Cache folder of this version of the demo (a new corpus or recipe gets a new folder)."""
-    recipe = repr((DEMO_VERSION, SIZE, LM_OPTS, MODELS, WORKERS)).encode() + CORPUS.read_bytes()
-    return rnnlab_home() / "demo" / f"v{DEMO_VERSION}-{hashlib.sha256(recipe).hexdigest()[:10]}"
+def _finished(run: Path, recipe: Recipe) -> bool:
+    """A complete run of exactly these settings is already in ``run``."""
+    try:
+        cfg = read_config(run)
+    except Exception:  # noqa: BLE001 - absent or broken: train it again
+        return False
+    given = {**cfg.get("model", {}), **cfg.get("data", {}), **cfg.get("train", {})}
+    same = all(given.get(k) == v for k, v in recipe.settings.items())
+    rows = read_log(run)
+    return same and bool(rows) and rows[-1].get("step", 0) >= recipe.settings.get("steps", 0)
 
 
-def data_description() -> str:
-    """What the demo models learned from (shown on their model cards)."""
-    return DESCRIPTION
+def _train(recipe: Recipe, shared: Path, run: Path, progress: bool) -> None:
+    if run.exists():
+        shutil.rmtree(run)  # a partial or different run: start again from the seed
+    s = recipe.settings
+    if recipe.kind == "lm" and recipe.data == "english":
+        train_lm(corpus_text("train"), run, val=corpus_text("val"), progress=progress, **s)
+    elif recipe.kind == "lm" and recipe.data == "recall":
+        from rnnlab.tasks.demo.recall import recall_corpus
+
+        train_text, val_text = recall_corpus(int(s["seed"]))
+        train_lm(train_text, run, val=val_text, progress=progress, **s)
+    elif recipe.kind == "lm":
+        train_lm(shared / DATA[recipe.data][0], run, progress=progress, **s)
+    elif recipe.kind == "fill":
+        tok = WordTokenizer.fit(corpus_text("train"), min_count=2)  # the word models' vocabulary
+        train_fill(tok, sentences("train"), sentences("val"), run, progress=progress, **s)
+    elif recipe.kind == "translate":
+        train_translate(shared / DATA[recipe.data][0], run, progress=progress, **s)
+    elif recipe.kind == "speech":
+        train_speech(shared / DATA[recipe.data][0], run, progress=progress, **s)
+    else:
+        raise ValueError(f"unknown recipe kind {recipe.kind!r}")
 
 
-def is_trained(root: Path) -> bool:
-    return (
-        all((root / name / "config.json").exists() for name, *_ in MODELS)
-        and (root / DONE).exists()
-    )
+def _ship(recipe: Recipe, run: Path, dest: Path) -> None:
+    """Compact weights + config into ``dest``, with what the model's page needs beside them."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    pack_run(run, dest)
+    if recipe.kind == "translate":  # the first N_TEST_PAIRS test sources, every reference
+        split = json.loads((run / SPLIT_FILE).read_text(encoding="utf-8"))
+        keep = list(dict.fromkeys(s for s, _ in split["test"]))[:N_TEST_PAIRS]
+        test = [p for p in split["test"] if p[0] in set(keep)]
+        atomic_write_json(dest / SPLIT_FILE, {"val": [], "test": test})
+    if recipe.kind == "speech":  # two test recordings per digit, speakers taken in turn
+        test = run_split(SpeechData.from_dict(read_config(run)["data"]))["test"]
+        picked: list[Path] = []
+        speakers = sorted({r.speaker for r in test})
+        for d in range(10):
+            mine = sorted((r for r in test if r.digit == d), key=lambda r: (r.index, r.speaker))
+            for k in range(SAMPLES_PER_DIGIT):
+                want = speakers[(d * SAMPLES_PER_DIGIT + k) % len(speakers)]
+                r = next((r for r in mine if r.speaker == want), mine[k])
+                picked.append(r.path)
+        (dest / SAMPLES).mkdir()
+        for p in picked:
+            shutil.copyfile(p, dest / SAMPLES / p.name)
 
 
-def _train_one(
-    root: str, name: str, kind: str, arch: dict[str, Any], budget: float, progress: bool
-) -> tuple[str, float, dict[str, float]]:
-    """Train one demo model into ``root/name`` (runs in a worker process)."""
-    t0 = time.monotonic()
-    out = Path(root) / name
-    with cpu_threads(SMALL_MODEL_THREADS):
-        s = _train_kind(out, kind, arch, budget, progress)
-    metrics = {k: round(float(v), 4) for k, v in s["metrics"].items()}
-    return name, round(time.monotonic() - t0, 1), {**metrics, "steps": s["steps"]}
+def _seconds_and_steps(run: Path) -> tuple[float, int]:
+    rows = read_log(run)
+    return round(float(rows[-1].get("elapsed", 0.0)), 1), int(rows[-1].get("step", 0))
 
 
-def _train_kind(
-    out: Path, kind: str, arch: dict[str, Any], budget: float, progress: bool
-) -> dict[str, Any]:
-    if kind == "lm":
-        return train_lm(
-            corpus_text("train"),
-            out,
-            level="word",
-            val=corpus_text("val"),
-            seed=0,
-            time_budget=budget,
-            progress=progress,
-            dropout=0.0,
-            **SIZE,
-            **LM_OPTS,
-            **arch,
-        )
-    # the same vocabulary train_lm builds from the same text
-    tok = WordTokenizer.fit(corpus_text("train"))
-    return train_fill(
-        tok,
-        sentences("train"),
-        sentences("val"),
-        out,
-        seed=0,
-        lr=LM_OPTS["lr"],
-        batch=LM_OPTS["batch"],
-        warmup=LM_OPTS["warmup"],
-        time_budget=budget,
-        progress=progress,
-        **SIZE,
-        **arch,
-    )
+def _run_metrics(run: Path) -> dict[str, Any]:
+    """The metrics the training run itself recorded (e.g. speech's full test split)."""
+    m = read_config(run).get("metrics", {})
+    return {k: v for k, v in m.items() if isinstance(v, (int, float, dict))}
 
 
-def train_demo(
-    root: Path, progress: bool = True, scale: float = 1.0, workers: int = WORKERS, log=print
-) -> dict[str, Any]:
-    """Train every demo model into ``root/<name>``, ``workers`` at a time (longest first);
-    returns per model its seconds and final metrics."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / DONE).unlink(missing_ok=True)
-    order = sorted(MODELS, key=lambda m: -m[4])
-    # longest-first onto `workers` lanes: the wall time is the busiest lane
-    lanes = [0.0] * max(1, workers)
-    for *_, b in order:
-        lanes[lanes.index(min(lanes))] += b * scale
-    total = max(lanes)
-    labels = {m[0]: m[1] for m in MODELS}
-    log(
-        f"training {len(MODELS)} demo models on the built-in corpus, {workers} at a time "
-        f"(about {total + 15:.0f} s; cached in {root})"
-    )
-    results: dict[str, Any] = {}
-    t0 = time.monotonic()
-    ctx = mp.get_context("spawn")  # no fork of a process that may hold torch threads
-    with (
-        cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool,
-        progress_bar(disable=not progress) as bar,
-    ):
-        task = bar.add_task("demo models", total=round(total), info="")
-        futs = [
-            pool.submit(_train_one, str(root), n, k, a, b * scale, False)
-            for n, _l, k, a, b in order
-        ]
-        pending = set(futs)
-        while pending:
-            done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
-            for f in done:
-                name, secs, metrics = f.result()
-                results[name] = {"seconds": secs, **metrics}
-                ppl = metrics.get("val_ppl")
-                bar.console.print(
-                    f"  {labels[name]}: {metrics['steps']} steps in {secs:.0f} s, "
-                    f"val perplexity {ppl:.1f}"
-                )
-            bar.update(
-                task,
-                completed=min(total, time.monotonic() - t0),
-                info=f"{len(results)}/{len(MODELS)} done",
-            )
-    results["wall_seconds"] = round(time.monotonic() - t0, 1)
-    atomic_write_json(root / DONE, results)
-    return results
+def build_metrics(recipe: Recipe, run: Path, dest: Path) -> dict[str, Any]:
+    """Slower figures measured once at build time (the card shows them; tests do not redo
+    them): the translator's beam-search scores on the shipped test sentences and its greedy
+    scores on the whole test split."""
+    if recipe.kind != "translate":
+        return {}
+    tr = load_translator(dest)
+    out: dict[str, Any] = {}
+    for name, where in (("", dest), ("full_", run)):
+        srcs, refs = P.references(read_split(where, "test"))
+        refs = [[P.normalize(r, tr.lower) for r in rs] for rs in refs]
+        out[f"{name}test_sentences"] = len(srcs)
+        beams = (1, 5) if not name else (1,)
+        for k in beams:
+            s = bleu_chrf(translate_batch(tr, srcs, beam=k), refs)
+            tag = "greedy" if k == 1 else f"beam{k}"
+            out[f"{name}test_bleu_{tag}"], out[f"{name}test_chrf_{tag}"] = s["bleu"], s["chrf"]
+    return out
 
 
-def ensure_demo(retrain: bool = False, no_train: bool = False, progress: bool = True) -> Path:
-    """The folder of trained demo models, training them if needed."""
-    root = demo_root()
-    if retrain and no_train:
-        raise InputError("--retrain and --no-train contradict each other: pick one")
-    if is_trained(root) and not retrain:
-        return root
-    if no_train:
+def build(
+    names: list[str] | None,
+    shared: Path,
+    work: Path | None = None,
+    progress: bool = True,
+    log: Any = print,
+) -> dict[str, dict[str, Any]]:
+    """Build the named recipes (all when ``names`` is empty) and return the manifest."""
+    names = names or list(BY_NAME)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise InputError(f"no shipped model named {unknown[0]!r}; choose from {', '.join(BY_NAME)}")
+    if not shared.is_dir():
         raise InputError(
-            f"no trained demo models in {root}: run `rnnlab demo` once without "
-            "--no-train (trains them in about 90 seconds)"
+            f"{shared} is not a folder: --build trains from the shared data "
+            "(../shared/data, with eng-fra/, tinyshakespeare/ and fsdd/)"
         )
-    train_demo(root, progress=progress)
-    return root
+    work = work or Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser() / "build"
+    if "speech" in names:
+        fsdd_index(shared / DATA["fsdd"][0])  # a missing FSDD folder fails before any training
+    for name in names:
+        recipe = BY_NAME[name]
+        run = work / name
+        if _finished(run, recipe):
+            log(f"{recipe.label}: reusing the finished run in {run}")
+        else:
+            log(f"{recipe.label}: training ({recipe.settings.get('steps')} steps, seed "
+                f"{recipe.settings.get('seed')})")  # fmt: skip
+            _train(recipe, shared, run, progress)
+        dest = SHIPPED / name
+        _ship(recipe, run, dest)
+        seconds, steps = _seconds_and_steps(run)
+        metrics = measure(recipe, dest)
+        entry = {
+            "label": recipe.label,
+            "kind": recipe.kind,
+            "group": recipe.group,
+            "data": DATA[recipe.data][1],
+            "data_file": DATA[recipe.data][0] or None,
+            "data_sha256": data_sha256(recipe, shared),
+            "builtin_corpus_sha256": hashlib.sha256(CORPUS.read_bytes()).hexdigest()
+            if recipe.data == "english"
+            else None,
+            "seed": recipe.settings.get("seed"),
+            "settings": recipe.settings,
+            "training_seconds": seconds,
+            "steps": steps,
+            "metrics": metrics,
+            "build_metrics": build_metrics(recipe, run, dest),
+            "run_metrics": _run_metrics(run),
+            "size_bytes": sum(f.stat().st_size for f in dest.rglob("*") if f.is_file()),
+            "command": f"{COMMAND} --only {name}",
+            "built": time.strftime("%Y-%m-%d", time.gmtime()),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+            f"rnnlab {__version__}",
+        }
+        man = manifest()
+        man[name] = entry
+        atomic_write_json(MANIFEST, {k: man[k] for k in BY_NAME if k in man})
+        log(f"  {recipe.label}: {steps} steps in {seconds:.0f} s, {metrics}, "
+            f"{entry['size_bytes'] / 1e6:.2f} MB")  # fmt: skip
+    return manifest()

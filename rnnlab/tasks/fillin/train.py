@@ -29,7 +29,7 @@ class _Sentences:
 
     def __next__(self):
         pick = [self.seqs[self.rng.randrange(len(self.seqs))] for _ in range(self.batch)]
-        return _pad(pick)
+        return pad_ids(pick)
 
     def state_dict(self) -> dict[str, Any]:
         st = self.rng.getstate()
@@ -39,7 +39,7 @@ class _Sentences:
         self.rng.setstate((s["rng"][0], tuple(s["rng"][1]), s["rng"][2]))
 
 
-def _pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_ids(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     lengths = torch.tensor([len(s) for s in seqs])
     ids = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)
     for i, s in enumerate(seqs):
@@ -87,7 +87,7 @@ def train_fill(
     set_seed(tc.seed)
     model = FillInModel(tokenizer, spec)
     tr, va = sentence_ids(tokenizer, train), sentence_ids(tokenizer, val)[:512]
-    v_ids, v_len = _pad(va)
+    v_ids, v_len = pad_ids(va)
 
     def eval_fn() -> dict[str, float]:
         loss, _ = masked_loss(model, v_ids, v_len)

@@ -34,6 +34,7 @@ def evaluate_ids(
     The text is cut into ``batch`` contiguous streams read window by window with the state
     carried, so every token after the first of each stream is predicted with full context.
     """
+    n_all = len(ids)  # ``chars`` spans all of them, also when only max_tokens are read
     ids = torch.as_tensor(np.asarray(ids[:max_tokens] if max_tokens else ids, dtype=np.int64))
     n = len(ids)
     batch = max(1, min(batch, (n - 1) // 2))
@@ -56,7 +57,7 @@ def evaluate_ids(
     model.train(was_training)
     loss = nll / count
     # bits per char: total bits over the characters those tokens span (chars/token scales it)
-    cpt = (chars / n) if chars else 1.0
+    cpt = (chars / n_all) if chars else 1.0
     return {
         "val_loss": loss,
         "val_bpc": loss / LN2 / cpt,

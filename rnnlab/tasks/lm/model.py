@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from rnnlab.core import build_rnn
 from rnnlab.data.tokenize import Tokenizer, tokenizer_from_dict
@@ -60,7 +61,7 @@ class LanguageModel(nn.Module):
         self.emb = nn.Embedding(V, spec.embed)
         self.drop = nn.Dropout(spec.dropout)
         self.rnn = build_rnn(spec, spec.embed)
-        self.head = nn.Linear(spec.hidden, V)
+        self.head = TiedHead(self.emb, spec.hidden) if spec.tie else nn.Linear(spec.hidden, V)
 
     def embed(self, ids: Tensor) -> Tensor:
         """Token ids (B,T) -> the recurrent layer's input (B,T,E)."""
@@ -79,6 +80,29 @@ class LanguageModel(nn.Module):
         else:
             out, state = self.rnn(x, state, lengths=lengths)
         return self.logits_from_output(out), state
+
+
+class TiedHead(nn.Module):
+    """Logits from the input embedding's own weights: ``emb.weight @ proj(h) + bias``, with a
+    linear projection ``proj`` from the hidden size to the embedding size when they differ.
+
+    The embedding is referenced, not registered, so the state dict holds it once
+    (``emb.weight``; here only ``head.bias`` and ``head.proj.weight``).
+
+    >>> emb = nn.Embedding(10, 4)
+    >>> TiedHead(emb, 6)(torch.zeros(2, 6)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, emb: nn.Embedding, hidden: int):
+        super().__init__()
+        object.__setattr__(self, "_emb", emb)  # not a submodule: no second copy in state_dict
+        d = emb.embedding_dim
+        self.proj = nn.Linear(hidden, d, bias=False) if hidden != d else nn.Identity()
+        self.bias = nn.Parameter(torch.zeros(emb.num_embeddings))
+
+    def forward(self, h: Tensor) -> Tensor:
+        return F.linear(self.proj(h), self._emb.weight, self.bias)
 
 
 def load_lm(run_dir: str | Path, device: str | torch.device = "cpu") -> LanguageModel:

@@ -26,3 +26,11 @@ def test_evaluate_matches_hand_computed_loss():
     acc = float((logits[0].argmax(-1) == torch.tensor(ids[1:])).float().mean())
     assert got["val_top1"] == pytest.approx(acc)
     assert got["val_top1"] <= got["val_top5"] <= 1
+
+
+def test_bits_per_char_on_a_prefix_is_scaled_by_the_whole_text():
+    # a char model's eval on the first max_tokens chars: bits/char is still loss / ln 2
+    m = tiny_model()
+    ids = np.array(m.tokenizer.encode(TEXT[:201]))
+    got = evaluate_ids(m, ids, batch=1, seq_len=37, chars=201, max_tokens=101)
+    assert got["val_bpc"] == pytest.approx(got["val_loss"] / math.log(2), rel=1e-6)

@@ -51,3 +51,27 @@ def test_spec_or_fields_and_the_contract():
     assert isinstance(a, ExplorableModel) and a.causal
     out, _ = a.rnn(a.embed(torch.tensor([tok.encode("the")])))
     assert torch.equal(a.logits_from_output(out), a.head(out))  # eval mode: no dropout
+
+
+@pytest.mark.parametrize("hidden", [8, 12])  # equal to the embedding, and projected
+def test_tied_head_is_the_embedding(tmp_path, hidden):
+    from rnnlab.data.tokenize import WordTokenizer
+    from rnnlab.tasks.lm.train import train_lm
+
+    tok = WordTokenizer.fit("the cat sat on the mat\n")
+    m = LanguageModel(tok, cell="gru", embed=8, hidden=hidden, layers=1, tie=True)
+    h = torch.randn(3, hidden)
+    proj = m.head.proj(h)
+    assert torch.allclose(m.head(h), proj @ m.emb.weight.T + m.head.bias, atol=1e-6)
+    assert not any(k.startswith("head.") and "emb" in k for k in m.state_dict())
+    # the output loss trains the embedding itself
+    m.head(h).sum().backward()
+    assert m.emb.weight.grad is not None and m.emb.weight.grad.abs().sum() > 0
+    # and a trained tied run loads back with the same logits
+    out = tmp_path / "tied"
+    train_lm("the cat sat on the mat\n" * 40, out, level="word", cell="gru", embed=8,
+             hidden=hidden, layers=1, tie=True, steps=3, seq_len=8, batch=2, progress=False)  # fmt: skip
+    a, b = load_lm(out), load_lm(out)
+    ids = torch.tensor([tok.encode("the cat sat")])
+    assert a.spec.tie and torch.equal(a(ids)[0], b(ids)[0])
+    assert a.head._emb is a.emb
