@@ -9,7 +9,8 @@
   ``dh_{t-1} = dgates_t W_hh`` per step; the weight gradients and the input gradient are then
   single large GEMMs over all steps (torch.nn's CPU backward does them step by step);
 * the total gradient dL/dh_t at every step falls out of the loop and is handed to an optional
-  ``Recorder`` (the vanishing-gradient views), at no extra pass.
+  ``Recorder`` (the vanishing-gradient views), at no extra pass; for an LSTM so does the
+  total dL/dc_t of the cell state.
 
 Tensors are time-major: x (T, B, I), output (T, B, P) with P = proj_size or H.
 """
@@ -50,6 +51,7 @@ class Recorder:
     gates: dict[str, Tensor] = field(default_factory=dict)
     cell: Tensor | None = None
     grad_h: Tensor | None = None
+    grad_c: Tensor | None = None  # LSTM: total dL/dc_t (the cell state), like grad_h
     hidden: Tensor | None = None
     reverse: bool = False
     probe: Tensor | None = (
@@ -151,6 +153,7 @@ class ExplicitBPTT(torch.autograd.Function):
             )
             f = s["act"][..., H : 2 * H]
             dc = torch.zeros_like(c0)
+            dC = torch.empty_like(cs[1:]) if ctx.rec is not None else None
             if d_call is not None and d_call.numel():
                 dc_ext = d_call
             else:
@@ -161,12 +164,16 @@ class ExplicitBPTT(torch.autograd.Function):
                 dc = torch.addcmul(dc, dhr, Kc[t])
                 if dc_ext is not None:
                     dc = dc + dc_ext[t]
+                if dC is not None:  # dc is now the total dL/dc_t, through every later step
+                    dC[t] = dc
                 torch.mul(K[t].view(B, 3, H), dc.unsqueeze(1), out=dG[t, :, : 3 * H].view(B, 3, H))
                 torch.mul(dhr, Ko[t], out=dG[t, :, 3 * H :])
                 dc = dc * f[t]
                 dh = dG[t] @ w_hh
             dGI = dG
             dc0 = dc
+            if dC is not None:
+                ctx.rec.grad_c = dC
         if ctx.rec is not None:
             ctx.rec.grad_h = dH
         # every weight gradient is one GEMM over all steps

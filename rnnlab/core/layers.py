@@ -11,7 +11,8 @@ layout, initialisation and ``isinstance`` checks are torch.nn's. On top of that:
   hand-written BPTT, ``rnnlab.core.bptt``), ``"auto"`` (native unless tracing);
 * ``init``: initial state ``"zeros"`` (default), ``"random"`` (N(0, init_std²) per call) or
   ``"learned"`` (a parameter per layer and direction, named ``init_h_l{k}[_reverse]``);
-* ``trace(input, lengths=..., grad_of=...)``: hidden states, gates and dL/dh_t at every step.
+* ``trace(input, lengths=..., grad_of=...)``: hidden states, gates and dL/dh_t (an LSTM's
+  dL/dc_t too) at every step.
 
 The stacking / direction / lengths logic lives in ``Recurrent``, shared with the scan cells
 (``rnnlab.core.minrnn``), which only implement ``_run_direction``.
@@ -326,13 +327,16 @@ class Recurrent:
                     g["cell"] = bf(masked(r.cell), r.reverse)
                 gl.append(g)
             gates.append(gl)
-        grad_h = None
+        grad_h = grad_c = None
         if grad_of is not None:
             grad_h = [[bf(masked(r.grad_h), r.reverse) for r in layer] for layer in recs]
+            if all(r.grad_c is not None for layer in recs for r in layer):
+                grad_c = [[bf(masked(r.grad_c), r.reverse) for r in layer] for layer in recs]
         detach = lambda h: tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()  # noqa: E731
         return Trace(
-            hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t, {"cell": self.cell}
-        )
+            hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t, {"cell": self.cell},
+            grad_c,
+        )  # fmt: skip
 
     # ---- state_dict with clear errors ------------------------------------------------------
 

@@ -17,6 +17,8 @@ class Trace:
       minGRU ``z``; minLSTM ``f, i``);
     * ``grad_h[l][d]``: (B, T, H) total dL/dh_t (through every later step) when ``grad_of`` was
       given, else ``None``;
+    * ``grad_c[l][d]``: (B, T, H) total dL/dc_t of an LSTM's cell state (same conditions);
+      ``None`` for cells without one;
     * ``output``, ``h_n``: what ``forward`` returned.
 
     >>> tr = rnnlab.GRU(4, 8).trace(torch.randn(5, 1, 4), grad_of=lambda y: y[-1].sum())  # doctest: +SKIP
@@ -30,6 +32,7 @@ class Trace:
     h_n: Any
     lengths: Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    grad_c: list[list[Tensor]] | None = None
 
     @property
     def num_layers(self) -> int:
@@ -56,5 +59,8 @@ class Trace:
             "grad_h": None
             if self.grad_h is None
             else [[arr(g) for g in layer] for layer in self.grad_h],
+            "grad_c": None
+            if self.grad_c is None
+            else [[arr(g) for g in layer] for layer in self.grad_c],
             **self.meta,
         }

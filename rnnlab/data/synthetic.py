@@ -14,6 +14,9 @@ batch: training can resume exactly and validation/test sets are fixed.
   counting steps.
 * ``parity``: T random bits; target = number of ones modulo ``modulus`` (2 = parity;
   larger values make it a counting task).
+* ``recall_lines``: the same long-range memory as plain text for a word language model:
+  ``remember <key> <filler> ... <filler> recall <key>``; only the last word can be predicted,
+  and only by a model that kept the key for 10-30 words.
 
 >>> g = torch.Generator().manual_seed(0)
 >>> x, y = adding(4, 10, g)
@@ -115,3 +118,52 @@ def seeded(seed: int, stream: int, index: int) -> torch.Generator:
     """
     mixed = ((seed * 1_000_003 + stream) * 1_000_000_007 + index) % (2**63 - 1)
     return torch.Generator().manual_seed(mixed)
+
+
+RECALL_KEYS = ("apple", "river", "candle", "tiger", "violin", "garden", "rocket", "pepper")
+RECALL_FILLERS = (
+    "red", "blue", "green", "small", "big", "old", "new", "fast", "slow", "happy", "sad",
+    "cold", "warm", "dog", "cat", "house", "tree", "car", "book", "door", "chair", "road",
+    "cup", "hat",
+)  # fmt: skip
+RECALL_CUE, RECALL_ASK = "remember", "recall"
+
+
+def recall_lines(
+    n: int,
+    seed: int,
+    *,
+    min_gap: int = 10,
+    max_gap: int = 30,
+    keys: tuple[str, ...] = RECALL_KEYS,
+    fillers: tuple[str, ...] = RECALL_FILLERS,
+) -> list[str]:
+    """``n`` lines ``remember <key> <gap random fillers> recall <key>`` (deterministic in
+    ``seed``), gap uniform in ``[min_gap, max_gap]``. Every word but the last is either
+    fixed or drawn at random, so a language model's only learnable long-range prediction is
+    the final key, ``gap + 2`` words after it was shown.
+
+    >>> recall_lines(1, 0, min_gap=2, max_gap=2)  # doctest: +SKIP
+    ['remember tiger cup red recall tiger']
+    """
+    _check("n", n, 0)
+    _check("min_gap", min_gap, 0)
+    _check("max_gap", max_gap, min_gap)
+    if not keys or not fillers or set(keys) & set(fillers):
+        raise InputError("keys and fillers must be non-empty and share no word")
+    g = torch.Generator().manual_seed(int(seed))
+    out = []
+    for _ in range(n):
+        key = keys[int(torch.randint(len(keys), (1,), generator=g))]
+        gap = int(torch.randint(min_gap, max_gap + 1, (1,), generator=g))
+        mid = [fillers[int(i)] for i in torch.randint(len(fillers), (gap,), generator=g)]
+        out.append(" ".join([RECALL_CUE, key, *mid, RECALL_ASK, key]))
+    return out
+
+
+def recall_key(line: str) -> str:
+    """The key a recall line asks for (its second word), e.g. for checking a model's answer."""
+    words = line.split()
+    if len(words) < 4 or words[0] != RECALL_CUE or words[-2] != RECALL_ASK:
+        raise InputError(f"not a recall line (remember <key> ... recall <key>): {line[:60]!r}")
+    return words[1]

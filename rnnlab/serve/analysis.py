@@ -1,9 +1,9 @@
 """What the explorer shows, computed from a real model with the engine's ``trace``.
 
 Every function takes a ``LoadedModel`` (see ``registry``) and returns JSON-ready dicts:
-``trace`` (tokens, hidden states, gates, top-k predictions, surprise), ``gradients``
-(‖∂loss/∂h_t‖ per step), ``generate`` (sampled tokens with the distribution at each step),
-``neuron`` (what excites one unit over held-out text) and ``card`` (the model card).
+``trace`` (tokens, hidden states, gates, top-k predictions, surprise), ``generate`` (sampled tokens with the distribution at each step),
+``neuron`` (what excites one unit over held-out text) and ``card`` (the model card). The
+gradient view has its own module, ``gradients``.
 
 >>> out = trace(registry.get("gru"), "The cat sat on the mat")   # doctest: +SKIP
 >>> out["tokens"], out["steps"][-1]["top"][:3]                    # doctest: +SKIP
@@ -249,52 +249,6 @@ def check_unit(lm: LoadedModel, layer: int, direction: int, unit: int) -> None:
         )
     if not 0 <= unit < info["hidden_size"]:
         raise InputError(f"unit must be 0..{info['hidden_size'] - 1} for {lm.name}, got {unit}")
-
-
-# ---- gradients through time ----------------------------------------------------------------
-
-
-def gradients(lm: LoadedModel, text: str, position: int | None = None) -> dict[str, Any]:
-    """‖∂loss/∂h_t‖ for every step t, where loss = −log p(word the model should predict at
-    ``position``) (the next word for a next-word model, the word itself for a fill-in
-    model). Default position: the last one that has a target."""
-    model = lm.model
-    words, ids = encode(lm, text)
-    T = len(ids)
-    last = T - 2 if lm.causal else T - 1
-    if last < 0:
-        raise InputError("text needs at least one word after the start to have a loss")
-    if position is None:
-        position = last
-    if not 0 <= position <= last:
-        raise InputError(f"position must be 0..{last} for this text ({T} tokens), got {position}")
-    tgt = position + 1 if lm.causal else position
-    target = torch.tensor([ids[tgt]])
-
-    def loss_fn(out: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(logits_of(model, out)[:, position], target)
-
-    with torch.no_grad():
-        x = model.embed(torch.tensor([ids]))
-    tr = model.rnn.trace(x, grad_of=loss_fn)
-    # 4 significant digits, not 4 decimals: the point is how tiny the early ones get
-    norms = [
-        [[float(f"{v:.4g}") for v in g[0].norm(dim=-1).tolist()] for g in layer]
-        for layer in tr.grad_h
-    ]
-    with torch.no_grad():
-        loss = float(loss_fn(tr.output))
-    return {
-        "model": lm.name,
-        "label": lm.label,
-        **lm.info,
-        "tokens": words,
-        "position": position,
-        "target": words[tgt],
-        "target_index": tgt,
-        "loss": round(loss, 5),
-        "norms": norms,
-    }
 
 
 # ---- generation ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The JSON API: ``/api/models``, ``/api/trace``, ``/api/gradients``, ``/api/generate``,
+"""The JSON API: ``/api/models``, ``/api/trace``, ``/api/gradients`` (one model) and
+``/api/gradients/compare`` (two, with the verdict), ``/api/generate``,
 ``/api/predict``, ``/api/neuron``, ``/api/models/{name}`` (model card), ``/api/pages``.
 
 Bad input → 422 with a message; an unknown model → 404 naming the models there are. Every
@@ -12,8 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from rnnlab.serve import analysis
+from rnnlab.serve import gradients as grads
 from rnnlab.serve import schemas as S
-from rnnlab.serve.deps import Registry, model_in, path_model
+from rnnlab.serve.deps import Registry, model_in, model_named, path_model
 from rnnlab.serve.registry import LoadedModel
 
 router = APIRouter(prefix="/api")
@@ -44,7 +46,18 @@ def trace(req: S.TraceRequest, lm: LoadedModel = model_in(S.TraceRequest)) -> di
 def gradients(
     req: S.GradientsRequest, lm: LoadedModel = model_in(S.GradientsRequest)
 ) -> dict[str, Any]:
-    return analysis.gradients(lm, req.text, req.position)
+    return grads.gradients(lm, req.text, req.position)
+
+
+@router.post("/gradients/compare", response_model=S.GradientsCompared)
+def gradients_compare(req: S.CompareRequest, reg: Registry) -> dict[str, Any]:
+    """Both panels of the gradient view and the verdict in words, on the same text."""
+    # word w of the text: a next-word model predicts it at step w (after the start token and
+    # w words), a fill-in model at step w too (it has no start token)
+    panels = [grads.gradients(model_named(reg, n), req.text, req.word) for n in req.models]
+    p = panels[0]
+    at = grads.default_word(req.text, p["target_index"] - p["offset"]) if req.at is None else req.at
+    return {"panels": panels, "verdict": grads.gradient_verdict(*panels, at=at)}
 
 
 @router.post("/generate", response_model=S.Generated)

@@ -78,9 +78,16 @@ class LoadedModel:
         return bool(self.info.get("causal", True))
 
     def listing(self) -> dict[str, Any]:
-        """How a model is listed to the pages (the explorer's and the game's model menus)."""
+        """How a model is listed to the pages (the explorer's and the game's model menus);
+        ``group`` ("words", "chars", "recall", ...) comes from the registry's ``meta``."""
         tok = self.tokenizer
-        return {"name": self.name, "label": self.label, "level": tok.level, "vocab_size": len(tok)}
+        return {
+            "name": self.name,
+            "label": self.label,
+            "level": tok.level,
+            "vocab_size": len(tok),
+            "group": str(self.meta.get("group", "words")),
+        }
 
     def heldout_text(self) -> str:
         """Held-out text of the corpus the model was trained on ("" if unknown)."""

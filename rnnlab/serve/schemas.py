@@ -24,6 +24,18 @@ class GradientsRequest(BaseModel):
     position: int | None = Field(None, ge=0, description="step whose loss is differentiated")
 
 
+class CompareRequest(BaseModel):
+    models: list[str] = Field(..., min_length=2, max_length=2, description="left, right")
+    text: str = Text
+    word: int | None = Field(
+        None, ge=0, description="index of the word whose loss is differentiated (default: last)"
+    )
+    at: int | None = Field(
+        None, ge=0, description="word the verdict compares at (default: a recall line's key, "
+        "else the first word)",
+    )  # fmt: skip
+
+
 class GenerateRequest(BaseModel):
     model: str = Field(..., max_length=100)
     prompt: str = Text
@@ -75,6 +87,7 @@ class ModelEntry(Arch):
     label: str
     level: str
     vocab_size: int
+    group: str = Field(description='"words", "chars", "recall" (the gradient view\'s pair), ...')
 
 
 class Limits(Out):
@@ -122,7 +135,36 @@ class Gradients(Arch):
     target: str
     target_index: int
     loss: float
+    offset: int = Field(description="steps before the first word (1: the start token)")
+    ref_step: int = Field(description="the step that feeds the loss (relative = 1.0 there)")
     norms: list[list[list[float]]] = Field(description="[layer][direction][step] ‖∂L/∂h_t‖")
+    series: list[float] = Field(description="[step] first layer, directions combined")
+    relative: list[float] = Field(description="[step] series / series[ref_step]")
+    cell_norms: list[list[list[float]]] | None = Field(description="LSTM: ‖∂L/∂c_t‖")
+    cell_series: list[float] | None
+    cell_relative: list[float] | None
+
+
+class VerdictRow(Out):
+    model: str
+    label: str
+    cell: str
+    step: int
+    h: float = Field(description="‖∂L/∂h‖ at the word relative to the target step")
+    c: float | None = Field(description="the same for an LSTM's cell state")
+
+
+class Verdict(Out):
+    at: int | None = Field(description="word index compared at (None: not comparable)")
+    back: int | None = Field(description="words between it and the target")
+    word: str | None
+    models: list[VerdictRow]
+    text: str = Field(description="the verdict in words, from exactly these numbers")
+
+
+class GradientsCompared(Out):
+    panels: list[Gradients]
+    verdict: Verdict
 
 
 class GenStep(Out):

@@ -80,3 +80,21 @@ def test_same_seed_same_batch_other_seed_other_batch():
 def test_bad_sizes_are_input_errors(call):
     with pytest.raises(InputError):
         call()
+
+
+def test_recall_lines_are_deterministic_and_name_their_key():
+    a = synthetic.recall_lines(50, 4)
+    assert a == synthetic.recall_lines(50, 4)
+    assert a != synthetic.recall_lines(50, 5)
+    for line in a:
+        w = line.split()
+        assert w[0] == "remember" and w[-2] == "recall" and w[-1] == w[1]
+        assert synthetic.recall_key(line) == w[1] in synthetic.RECALL_KEYS
+        assert 10 <= len(w) - 4 <= 30  # fillers between the key and the cue
+        assert set(w[2:-2]) <= set(synthetic.RECALL_FILLERS)
+    gaps = {len(s.split()) - 4 for s in synthetic.recall_lines(300, 0, min_gap=3, max_gap=5)}
+    assert gaps == {3, 4, 5}
+    with pytest.raises(InputError, match="not a recall line"):
+        synthetic.recall_key("the cat sat")
+    with pytest.raises(InputError, match="max_gap"):
+        synthetic.recall_lines(3, 0, min_gap=5, max_gap=4)

@@ -141,16 +141,28 @@ def test_switch_architecture_and_compare(page):
 
 
 def test_gradient_view_matches_the_api(page):
+    from rnnlab.serve.gradients import share
+
     page.click("#grad-long")
-    page.wait_for_selector("#grads figure[data-model='lstm'] rect.gbar")
+    page.wait_for_selector("#grads figure[data-model='lstm'] circle.gcell")
     text = page.input_value("#grad-text")
-    for name in ("rnn", "lstm"):
-        ref = _api(page, "/api/gradients", {"model": name, "text": text})
-        bars = page.query_selector_all(f"#grads figure[data-model='{name}'] rect.gbar")
+    ref = _api(page, "/api/gradients/compare", {"models": ["rnn", "lstm"], "text": text})
+    for p in ref["panels"]:
+        bars = page.query_selector_all(f"#grads figure[data-model='{p['model']}'] rect.gbar")
         got = {int(b.get_attribute("data-t")): float(b.get_attribute("data-g")) for b in bars}
-        want = {t: v for t, v in enumerate(ref["norms"][0][0]) if v > 0}
-        assert got.keys() == want.keys()
+        want = {t: v for t, v in enumerate(p["relative"]) if v > 0}
+        assert got.keys() == want.keys() and got[p["ref_step"]] == 1.0
         assert all(got[t] == pytest.approx(want[t], rel=1e-6) for t in got)
+    # the words under the charts say what the bars at the compared word show
+    said = page.inner_text("#grad-verdict")
+    assert said == ref["verdict"]["text"]
+    for row in ref["verdict"]["models"]:
+        bar = page.query_selector(
+            f"#grads figure[data-model='{row['model']}'] rect.gbar[data-t='{row['step']}']"
+        )
+        assert f"is {share(float(bar.get_attribute('data-g')))} of" in said or (
+            f", {share(float(bar.get_attribute('data-g')))} for" in said
+        )
     # pick another word to differentiate
     page.click("#grad-pick button:nth-child(3)")
     _wait_for(
@@ -159,6 +171,28 @@ def test_gradient_view_matches_the_api(page):
         ".textContent === document.querySelectorAll('#grad-pick button')[2].textContent",
     )
     page.locator("#grad-card").screenshot(path=str(ARTIFACTS / "explorer_gradients.png"))
+
+
+def test_gradient_view_defaults_to_the_recall_pair(chromium, serve, lm_runs):
+    from rnnlab.serve.app import create_app
+    from rnnlab.serve.registry import ModelRegistry
+
+    reg = ModelRegistry()
+    reg.add_run("gru-words", lm_runs / "deep")
+    for name in ("rnn", "lstm"):
+        reg.add_run(f"recall-{name}", lm_runs / name, heldout="", meta={"group": "recall"})
+    url = serve(create_app(reg))
+    pg = chromium.new_page(viewport={"width": 1280, "height": 800})
+    pg.goto(url + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=20000)
+    pg.wait_for_selector("#grads figure[data-model='recall-lstm'] rect.gbar")
+    assert (pg.input_value("#grad-a"), pg.input_value("#grad-b")) == ("recall-rnn", "recall-lstm")
+    text = pg.input_value("#grad-text")
+    assert text.startswith("remember ") and text.split()[-1] == text.split()[1]
+    assert pg.is_visible("#grad-recall")
+    said = pg.inner_text("#grad-verdict")
+    assert said.startswith("32 words before the target (at “pepper”)")
+    pg.close()
 
 
 def test_generate_neuron_and_model_card(page):

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rnnlab.serve import analysis
+from rnnlab.serve import gradients as grads
 from rnnlab.serve import schemas as S
 from rnnlab.serve.app import create_app
 from rnnlab.serve.game import schemas as G
@@ -22,6 +23,7 @@ REPLIES = {
     ("get", "/api/models/{name}"): "Card",
     ("post", "/api/trace"): "Trace",
     ("post", "/api/gradients"): "Gradients",
+    ("post", "/api/gradients/compare"): "GradientsCompared",
     ("post", "/api/generate"): "Generated",
     ("post", "/api/predict"): "Prediction",
     ("post", "/api/neuron"): "Neuron",
@@ -71,7 +73,7 @@ def test_api_replies_validate_and_are_the_analysis_output(api_client, lm_registr
             S.Gradients,
             "/api/gradients",
             {"model": "deep", "text": TEXT},
-            analysis.gradients(lm, TEXT),
+            grads.gradients(lm, TEXT),
         ),
         (
             S.Generated,

@@ -17,7 +17,8 @@ export const S = {
   unit: 0,
   gen: null,
   genPick: -1,
-  gradTarget: null, // index into tokens of the word to predict
+  gradWord: null, // index of the word (of the text, no start token) whose loss is differentiated
+  grads: null, // current /api/gradients/compare answer
 };
 window.explorerState = S; // for tests and the curious
 

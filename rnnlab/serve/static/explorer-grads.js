@@ -1,4 +1,5 @@
-// Gradients through time (/api/gradients: ‖∂loss/∂h_t‖ per step, two models compared) and
+// Gradients through time (/api/gradients/compare: ‖∂loss/∂h_t‖ per step relative to the target
+// step, two models compared, with the server's verdict in words) and
 // sampling (/api/generate: the words one by one, with the distribution each came from).
 
 import { $, el, api, clear, svg as svgEl } from "./lib.js";
@@ -8,79 +9,70 @@ import { CM, S, fmt, pct, info, bars } from "./explorer-core.js";
 
 export const LONG = "The cat that my grandmother found in the garden last summer when it was raining sat on the";
 export const PRESETS = ["The cat sat on the mat", "I love eating", "She went to the", "The boys near the door are happy", "Mary said that she was tired"];
+// a line of the recall task (rnnlab.data.synthetic.recall_lines(1, 7, min_gap=30, max_gap=30)):
+// the last word is the key, 32 words back
+export const RECALL = "remember pepper blue cat door small hat hat big car cup fast slow happy cat sad book tree house new warm tree hat house big slow cold fast book cat small big recall pepper";
 
 export async function runGrads() {
   const text = $("grad-text").value || $("text").value;
-  const names = [$("grad-a").value, $("grad-b").value];
   const box = clear($("grads"));
+  const verdict = clear($("grad-verdict"));
   box.append(el("p", { class: "hint", text: "Computing ∂loss/∂h_t through time…" }));
   const seq = (S.gradSeq = (S.gradSeq || 0) + 1);
   let res;
   try {
-    res = await Promise.all(names.map((n) => {
-      const causal = info(n).causal;
-      const body = { model: n, text };
-      if (S.gradTarget !== null) body.position = causal ? S.gradTarget - 1 : S.gradTarget;
-      return api("/api/gradients", body);
-    }));
+    res = await api("/api/gradients/compare", { models: [$("grad-a").value, $("grad-b").value], text, word: S.gradWord });
   } catch (e) {
     if (seq === S.gradSeq) clear(box).append(el("p", { class: "error", role: "alert", text: e.message }));
     return;
   }
   if (seq !== S.gradSeq) return;
   clear(box);
-  renderGradPick(res[0]);
-  // one y-range for both panels, so heights compare
-  let lo = Infinity, hi = -Infinity;
-  const series = res.map((r) => {
-    const T = r.tokens.length;
-    const v = [];
-    for (let t = 0; t < T; t++) {
-      let s = 0;
-      for (const dd of r.norms[0]) s += dd[t] * dd[t]; // first layer, all directions
-      v.push(Math.sqrt(s));
-    }
-    for (const x of v) if (x > 0) { lo = Math.min(lo, Math.log10(x)); hi = Math.max(hi, Math.log10(x)); }
-    return v;
-  });
-  lo = Math.floor(lo); hi = Math.ceil(hi);
-  if (!isFinite(lo)) { lo = -8; hi = 0; }
+  S.grads = res;
+  renderGradPick(res.panels[0]);
+  // one log range for both panels (relative sizes: the target step is 1 = 1e0 in each)
+  let lo = 0, hi = 0;
+  for (const r of res.panels) for (const x of [...r.relative, ...(r.cell_relative || [])]) {
+    if (x > 0) { lo = Math.min(lo, Math.floor(Math.log10(x))); hi = Math.max(hi, Math.ceil(Math.log10(x))); }
+  }
   if (hi === lo) hi = lo + 1;
-  res.forEach((r, i) => box.append(gradPanel(r, series[i], lo, hi)));
+  res.panels.forEach((r) => box.append(gradPanel(r, lo, hi)));
+  verdict.textContent = res.verdict.text; // built on the server from the numbers drawn here
 }
 
 export function renderGradPick(r) {
   const box = clear($("grad-pick"));
-  const first = r.causal ? 1 : 0;
   r.tokens.forEach((w, j) => {
-    if (j < first) return;
-    box.append(el("button", { type: "button", class: "tok" + (j === r.target_index ? " picked" : ""), "aria-pressed": j === r.target_index ? "true" : "false", text: w, onclick: () => { S.gradTarget = j; runGrads(); } }));
+    if (j < r.offset) return; // the start token is not a word of the text
+    const on = j === r.target_index;
+    box.append(el("button", { type: "button", class: "tok" + (on ? " picked" : ""), "aria-pressed": on ? "true" : "false", text: w, onclick: () => { S.gradWord = j - r.offset; runGrads(); } }));
   });
 }
 
-export function gradPanel(r, v, lo, hi) {
+export function gradPanel(r, lo, hi) {
   const T = r.tokens.length;
-  const cw = Math.max(24, Math.min(56, 600 / T)), left = 46, top = 14, h = 170;
+  const cw = Math.max(14, Math.min(56, 600 / T)), left = 46, top = 14, h = 170;
   const W = left + T * cw + 10, H = top + h + 60;
-  const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "grad", role: "img", "aria-label": `gradient norms, ${r.label}` });
+  const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "grad", role: "img", "aria-label": `relative gradient sizes, ${r.label}` });
   const y = (x) => top + h - (h * (Math.log10(x) - lo)) / (hi - lo);
   for (let e = lo; e <= hi; e++) {
     svg.append(svgEl("line", { x1: left, y1: y(10 ** e), x2: W - 10, y2: y(10 ** e), class: "gridline" }));
     svg.append(svgEl("text", { x: left - 4, y: y(10 ** e) + 4, "text-anchor": "end", class: "small", text: `1e${e}` }));
   }
-  v.forEach((x, t) => {
-    const bx = left + t * cw + 3;
-    const tgt = t === r.target_index;
+  r.relative.forEach((x, t) => {
+    const bx = left + t * cw + 2;
     if (x > 0) {
       const yy = Math.max(top, y(x));
-      svg.append(svgEl("rect", { x: bx, y: yy, width: cw - 6, height: top + h - yy, class: "gbar", fill: CM().viridis((Math.log10(x) - lo) / (hi - lo)), "data-t": t, "data-g": x, "data-tip": `‖∂loss/∂h‖ at step ${t + 1} (“${r.tokens[t]}”) = ${x.toExponential(2)}` }));
+      svg.append(svgEl("rect", { x: bx, y: yy, width: cw - 4, height: top + h - yy, class: "gbar", fill: CM().viridis((Math.log10(x) - lo) / (hi - lo)), "data-t": t, "data-g": x, "data-abs": r.series[t], "data-tip": `‖∂L/∂h‖ after “${r.tokens[t]}” = ${x.toExponential(2)} × its size at the target (${r.series[t].toExponential(2)})` }));
     }
-    svg.append(svgEl("text", { x: bx + cw / 2, y: top + h + 14, "text-anchor": "end", transform: `rotate(-40 ${bx + cw / 2} ${top + h + 14})`, class: "small" + (tgt ? " cur" : ""), text: r.tokens[t] }));
+    svg.append(svgEl("text", { x: bx + cw / 2, y: top + h + 14, "text-anchor": "end", transform: `rotate(-40 ${bx + cw / 2} ${top + h + 14})`, class: "small" + (t === r.target_index ? " cur" : ""), text: r.tokens[t] }));
   });
-  const first = v.find((x) => x > 0), lastIdx = r.causal ? r.position : r.position;
-  const ratio = first && v[lastIdx] ? v[lastIdx] / first : null;
+  (r.cell_relative || []).forEach((x, t) => {
+    if (x > 0) svg.append(svgEl("circle", { cx: left + t * cw + cw / 2, cy: Math.max(top, y(x)), r: 3.5, class: "gcell", "data-t": t, "data-g": x, "data-tip": `‖∂L/∂c‖ (cell state) after “${r.tokens[t]}” = ${x.toExponential(2)} × its size at the target` }));
+  });
+  const legend = r.cell_relative ? " · bars ‖∂L/∂h‖, dots ‖∂L/∂c‖ (cell state)" : "";
   return el("figure", { class: "gradfig", "data-model": r.model },
-    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + (ratio ? ` · last/first step ratio ${ratio.toExponential(1)}` : "")),
+    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + legend),
     el("div", { class: "scroll" }, svg));
 }
 

@@ -7,7 +7,7 @@ import { $, el, api, showError, clear } from "./lib.js";
 import { S, hiddenOf } from "./explorer-core.js";
 import { renderUnrolled, renderHeatmap, renderDelta, renderPCA, renderGates } from "./explorer-trace.js";
 import { renderPred, renderSurprise, runCompare, renderCompare } from "./explorer-predict.js";
-import { LONG, PRESETS, runGrads, runGenerate } from "./explorer-grads.js";
+import { LONG, PRESETS, RECALL, runGrads, runGenerate } from "./explorer-grads.js";
 import { selectUnit, renderNeuronText, loadNeuron, loadCard } from "./explorer-neuron.js";
 
 // ---- models ----------------------------------------------------------------------------
@@ -27,8 +27,14 @@ export async function loadModels() {
   S.model = pick(["gru"], names[0]);
   $("model").value = S.model;
   $("gen-model").value = pick(["lstm", "gru"], (S.models.find((m) => m.causal) || {}).name);
-  $("grad-a").value = pick(["rnn"], names[0]);
-  $("grad-b").value = pick(["lstm"], names[names.length - 1]);
+  // the gradient view defaults to the recall pair (trained where memory matters), if served
+  const recall = S.models.filter((m) => m.group === "recall");
+  const rv = recall.find((m) => m.cell.startsWith("rnn")), rl = recall.find((m) => m.cell === "lstm");
+  S.recallPair = rv && rl ? [rv.name, rl.name] : null;
+  $("grad-recall").hidden = !S.recallPair;
+  $("grad-a").value = S.recallPair ? S.recallPair[0] : pick(["rnn"], names[0]);
+  $("grad-b").value = S.recallPair ? S.recallPair[1] : pick(["lstm"], names[names.length - 1]);
+  $("grad-text").value = S.recallPair ? RECALL : LONG;
 }
 
 export function fillLayerDir() {
@@ -67,7 +73,6 @@ export async function read() {
   S.tr = tr;
   fillLayerDir();
   S.pos = 0;
-  S.gradTarget = null;
   renderAll();
   loadCard();
   loadNeuron();
@@ -144,8 +149,14 @@ export function wire() {
     selectUnit(u);
   });
   $("grad-form").addEventListener("submit", (e) => { e.preventDefault(); runGrads(); });
-  $("grad-text").addEventListener("change", () => { S.gradTarget = null; });
-  $("grad-long").addEventListener("click", () => { $("grad-text").value = LONG; S.gradTarget = null; runGrads(); });
+  $("grad-text").addEventListener("change", () => { S.gradWord = null; });
+  $("grad-long").addEventListener("click", () => { $("grad-text").value = LONG; S.gradWord = null; runGrads(); });
+  $("grad-recall").addEventListener("click", () => {
+    $("grad-text").value = RECALL;
+    [$("grad-a").value, $("grad-b").value] = S.recallPair;
+    S.gradWord = null;
+    runGrads();
+  });
   $("gen-form").addEventListener("submit", (e) => { e.preventDefault(); runGenerate(); });
   $("temp").addEventListener("input", () => { $("temp-out").textContent = $("temp").value; });
   document.addEventListener("keydown", (e) => {
@@ -161,7 +172,6 @@ export function wire() {
 
 export async function start() {
   wire();
-  $("grad-text").value = LONG;
   for (const p of PRESETS) $("presets").append(el("button", { type: "button", class: "tok", text: p, onclick: () => { $("text").value = p; read(); } }));
   try {
     await loadModels();
