@@ -26,16 +26,11 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.data.synthetic import recall_key, recall_lines
+from rnnlab.tasks.demo.recipes import RECIPES
 
-# the same size and recipe for both cells: only the cell differs
-RECALL_OPTS: dict[str, Any] = dict(
-    level="word", layers=1, embed=32, hidden=64, seq_len=64, batch=32, steps=3000, lr=3e-3,
-    dropout=0.0, seed=0,
-)  # fmt: skip
-# name, label, cell, train_lm settings
+# name, label, cell, train_lm settings (declared once, in the demo's recipes)
 RECALL_MODELS: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("recall-rnn", "Vanilla RNN (recall task)", "rnn", {**RECALL_OPTS, "cell": "rnn"}),
-    ("recall-lstm", "LSTM (recall task)", "lstm", {**RECALL_OPTS, "cell": "lstm"}),
+    (r.name, r.label, r.settings["cell"], r.settings) for r in RECIPES if r.group == "recall"
 ]
 TRAIN_LINES, VAL_LINES = 4000, 300
 

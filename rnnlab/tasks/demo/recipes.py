@@ -70,6 +70,12 @@ FILL: dict[str, Any] = dict(
     steps=1200, seed=0,
 )  # fmt: skip
 
+# the recall pair (rnnlab.tasks.demo.recall): the same size and recipe, only the cell differs
+RECALL: dict[str, Any] = dict(
+    level="word", layers=1, embed=32, hidden=64, seq_len=64, batch=32, steps=3000, lr=3e-3,
+    dropout=0.0, seed=0, threads=1,
+)  # fmt: skip
+
 RECIPES: list[Recipe] = [
     Recipe("rnn", "Vanilla RNN", "lm", "words", "english", {**WORD, "cell": "rnn", "layers": 1}),
     Recipe("gru", "GRU", "lm", "words", "english", {**WORD, "cell": "gru", "layers": 1}),
@@ -89,6 +95,10 @@ RECIPES: list[Recipe] = [
             eval_every=500,
         ),  # fmt: skip
     ),
+    Recipe("recall-rnn", "Vanilla RNN (recall task)", "lm", "recall", "recall",
+           {**RECALL, "cell": "rnn"}),  # fmt: skip
+    Recipe("recall-lstm", "LSTM (recall task)", "lm", "recall", "recall",
+           {**RECALL, "cell": "lstm"}),  # fmt: skip
     Recipe(
         "translate",
         "English → French (GRU encoder-decoder, attention)",
