@@ -17,8 +17,6 @@ the same tokens. Then ``/api/trace`` p50 latency (the real app through ``TestCli
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import statistics
 import sys
@@ -191,6 +189,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
+    from rnnlab.bench import machine
     from rnnlab.errors import InputError
     from rnnlab.serve.app import create_app
     from rnnlab.serve.cards import card
@@ -255,11 +254,7 @@ def main() -> None:
                 for t in (short, para)
             ]
             print(f"| {lm.label} | {cells[0]} | {cells[1]} |")
-    load = os.getloadavg()
-    print(
-        f"\n{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        f"load average {load[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
-    )
+    print(f"\n{machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
 if __name__ == "__main__":
