@@ -202,6 +202,7 @@ def test_compare_table_and_model_card_show_the_api_numbers(page):
     size = page.inner_text("#model-card tr[data-key='Size on disk'] td")
     assert size == f"{card['size_bytes'] / 1e3:.1f} kB"
     page.locator("#compare-card").screenshot(path=str(ARTIFACTS / "explorer_compare.png"))
+    page.locator("#card-card").screenshot(path=str(ARTIFACTS / "explorer_card.png"))
 
 
 def test_phone_width(chromium, explorer_url):
