@@ -1,9 +1,9 @@
 """What the explorer shows, computed from a real model with the engine's ``trace``.
 
 Every function takes a ``LoadedModel`` (see ``registry``) and returns JSON-ready dicts:
-``trace`` (tokens, hidden states, gates, top-k predictions, surprise), ``generate`` (sampled tokens with the distribution at each step),
-``neuron`` (what excites one unit over held-out text) and ``card`` (the model card). The
-gradient view has its own module, ``gradients``.
+``trace`` (tokens, hidden states, gates, top-k predictions, surprise), ``generate`` (sampled
+tokens with the distribution at each step) and ``neuron`` (what excites one unit over held-out
+text). The gradient view has its own module, ``gradients``; the model card is ``cards``.
 
 >>> out = trace(registry.get("gru"), "The cat sat on the mat")   # doctest: +SKIP
 >>> out["tokens"], out["steps"][-1]["top"][:3]                    # doctest: +SKIP
@@ -21,7 +21,6 @@ from rnnlab.core.sampling import sample_next
 from rnnlab.errors import InputError
 from rnnlab.serve.contract import ExplorableModel
 from rnnlab.serve.registry import LoadedModel
-from rnnlab.tasks.runs import training_curve
 
 MAX_CHARS = 2000
 MAX_TOKENS = 200
@@ -309,39 +308,3 @@ def predict(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
         "tokens": words,
         "top": _topk(lm.tokenizer, F.softmax(logits[0, -1].float(), -1), k),
     }
-
-
-# ---- model card ----------------------------------------------------------------------------
-
-
-def card(lm: LoadedModel) -> dict[str, Any]:
-    """Architecture, parameter count, training data, validation perplexity, training curve."""
-    cfg = lm.config
-    metrics = dict(cfg.get("metrics") or {})
-    ppl = metrics.get("val_ppl")
-    if ppl is None and metrics.get("val_loss") is not None:
-        ppl = math.exp(float(metrics["val_loss"]))
-    curve = training_curve(lm.run_dir) if lm.run_dir is not None else {"train": [], "val": []}
-    data = cfg.get("data") or {}
-    # one flat table of the run's settings (the sections of config.json, small values only)
-    flat = {"task": cfg.get("task"), **(cfg.get("model") or {}), **data, **(cfg.get("train") or {})}
-    skip = {"tokenizer", "vocab", "metrics", "weights_sha256", "versions"}
-    return {
-        "model": lm.name,
-        "label": lm.label,
-        **lm.info,
-        "vocab_size": len(lm.tokenizer),
-        "level": lm.tokenizer.level,
-        "data": lm.meta.get("data") or str(data.get("source", "")),
-        "val_ppl": None if ppl is None else round(float(ppl), 3),
-        "metrics": metrics,
-        "config": {k: v for k, v in flat.items() if k not in skip and _small(v)},
-        "curve": curve,
-        "run_dir": str(lm.run_dir) if lm.run_dir else None,
-    }
-
-
-def _small(v: Any) -> bool:
-    return isinstance(v, (int, float, str, bool, type(None))) or (
-        isinstance(v, (list, dict)) and len(str(v)) < 300
-    )

@@ -1,6 +1,7 @@
 """The JSON API: ``/api/models``, ``/api/trace``, ``/api/gradients`` (one model) and
-``/api/gradients/compare`` (two, with the verdict), ``/api/generate``,
-``/api/predict``, ``/api/neuron``, ``/api/models/{name}`` (model card), ``/api/pages``.
+``/api/gradients/compare`` (two, with the verdict), ``/api/generate``, ``/api/predict``,
+``/api/neuron``, ``/api/models/{name}`` (model card), ``/api/compare`` (the architectures side
+by side), ``/api/pages``.
 
 Bad input → 422 with a message; an unknown model → 404 naming the models there are. Every
 reply is declared with ``response_model`` (see ``schemas``), so ``/openapi.json`` has them.
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from rnnlab.serve import analysis
+from rnnlab.serve import analysis, cards
 from rnnlab.serve import gradients as grads
 from rnnlab.serve import schemas as S
 from rnnlab.serve.deps import Registry, model_in, model_named, path_model
@@ -34,7 +35,13 @@ def models(reg: Registry) -> dict[str, Any]:
 
 @router.get("/models/{name}", response_model=S.Card)
 def model_card(lm: LoadedModel = Depends(path_model)) -> dict[str, Any]:
-    return analysis.card(lm)
+    return cards.card(lm)
+
+
+@router.get("/compare", response_model=S.Compare)
+def compare(reg: Registry, group: str = Query("words", max_length=40)) -> dict[str, Any]:
+    """The models of ``group`` ("words" by default) ranked by held-out perplexity."""
+    return cards.compare(reg, group)
 
 
 @router.post("/trace", response_model=S.Trace)

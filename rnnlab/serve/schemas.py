@@ -213,17 +213,49 @@ class Curve(Out):
     val: list[tuple[int, float]]
 
 
+class Metric(Out):
+    key: str = Field(description='as recorded, e.g. "val_ppl"')
+    label: str = Field(description='in words, e.g. "held-out perplexity"')
+    value: float
+    unit: str = Field(description="ppl, bits, nats, share (0..1), count or number")
+
+
 class Card(Arch):
     model: str
     label: str
     vocab_size: int
     level: str
-    data: str
+    group: str = Field(description="words, chars, recall...: which models compare")
+    data: str = Field(description="what the model learned from")
     val_ppl: float | None
     metrics: dict[str, Any]
+    metric_rows: list[Metric] = Field(description="the metrics named in words, perplexity first")
+    training_seconds: float | None
+    size_bytes: int | None = Field(description="size of the weights on disk")
+    command: str | None = Field(description='how it was made, e.g. "rnnlab demo --build"')
     config: dict[str, Any]
     curve: Curve
     run_dir: str | None
+
+
+class CompareRow(Out):
+    name: str
+    label: str
+    cell: str
+    causal: bool
+    val_ppl: float | None = Field(description="held-out perplexity, at the table's precision")
+    training_seconds: float | None
+    params: int
+    vocab_size: int
+    rank: int | None = Field(None, description="1 = lowest perplexity (next-word models only)")
+
+
+class Compare(Out):
+    group: str
+    models: list[CompareRow] = Field(description="next-word models, lowest perplexity first")
+    fillin: list[CompareRow] = Field(description="fill-in models: another task, not ranked")
+    summary: str = Field(description="what the numbers show, computed from them")
+    fillin_note: str | None
 
 
 class Page(Out):

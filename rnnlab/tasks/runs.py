@@ -5,6 +5,8 @@ The web layer loads models only through here (it imports nothing of ``rnnlab.tra
 >>> model = load_explorable("runs/gru")        # an lm or lm-fill run   # doctest: +SKIP
 >>> training_curve("runs/gru")["val"][-1]                               # doctest: +SKIP
 [2000, 1.4721]
+>>> training_seconds("runs/gru")                                        # doctest: +SKIP
+81.3
 """
 
 from __future__ import annotations
@@ -39,3 +41,9 @@ def training_curve(run_dir: str | Path) -> dict[str, list[list[float]]]:
             if v is not None:
                 curve["val"].append([row["step"], round(v, 4)])
     return curve
+
+
+def training_seconds(run_dir: str | Path) -> float | None:
+    """Seconds the run trained for (the last ``elapsed`` its log recorded), None without a log."""
+    times = [row["elapsed"] for row in read_log(run_dir) if row.get("elapsed") is not None]
+    return round(float(max(times)), 1) if times else None

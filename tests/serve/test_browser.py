@@ -209,6 +209,36 @@ def test_generate_neuron_and_model_card(page):
     assert page.query_selector("#curve polyline") is not None
 
 
+def test_compare_table_and_model_card_show_the_api_numbers(page):
+    page.wait_for_selector("#compare-table table.ranked")
+    ref = page.evaluate("async () => (await fetch('/api/compare')).json()")
+    shown = [
+        (tr.get_attribute("data-model"), tr.query_selector("td[data-ppl]").inner_text())
+        for tr in page.query_selector_all("#compare-table tbody:not(.fillin) tr[data-model]")
+    ]
+    assert shown == [(r["name"], f"{r['val_ppl']:.1f}") for r in ref["models"]]
+    fill = page.query_selector_all("#compare-table tbody.fillin tr[data-model]")
+    assert [tr.get_attribute("data-model") for tr in fill] == [r["name"] for r in ref["fillin"]]
+    first = page.query_selector("#compare-table tbody tr[data-model]")
+    assert first.query_selector_all("td")[-1].inner_text() == f"{ref['models'][0]['params']:,}"
+    assert page.inner_text("#compare-summary") == ref["summary"]
+    assert page.inner_text("#compare-note") == ref["fillin_note"]
+    # the row of the model being read is marked; the card shows its numbers in words
+    current = page.get_attribute("#compare-table tr.current", "data-model")
+    assert current == page.evaluate("window.explorerState.model")
+    page.select_option("#model", "deep")
+    _wait_for(page, "document.querySelector('#compare-table tr.current').dataset.model === 'deep'")
+    _wait_for(page, "document.querySelector('#model-card tr[data-key=val_ppl]') !== null")
+    card = page.evaluate("async () => (await fetch('/api/models/deep')).json()")
+    ppl = page.inner_text("#model-card tr[data-key=val_ppl] td")
+    assert ppl.startswith(f"{card['metrics']['val_ppl']:.2f} (as unsure as a fair choice")
+    assert page.inner_text("#model-card tr[data-key=val_ppl] th") == "Held-out perplexity"
+    size = page.inner_text("#model-card tr[data-key='Size on disk'] td")
+    assert size == f"{card['size_bytes'] / 1e3:.1f} kB"
+    page.locator("#compare-card").screenshot(path=str(ARTIFACTS / "explorer_compare.png"))
+    page.locator("#card-card").screenshot(path=str(ARTIFACTS / "explorer_card.png"))
+
+
 def test_phone_width(chromium, explorer_url):
     pg = chromium.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     pg.goto(explorer_url + "/")

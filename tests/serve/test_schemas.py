@@ -9,7 +9,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from rnnlab.serve import analysis
+from rnnlab.serve import analysis, cards
 from rnnlab.serve import gradients as grads
 from rnnlab.serve import schemas as S
 from rnnlab.serve.app import create_app
@@ -99,7 +99,7 @@ def test_api_replies_validate_and_are_the_analysis_output(api_client, lm_registr
     for name in lm_registry.names():
         card = api_client.get(f"/api/models/{name}").json()
         S.Card.model_validate(card)
-        assert card == plain(analysis.card(lm_registry.get(name)))
+        assert card == plain(cards.card(lm_registry.get(name)))
     S.Models.model_validate(api_client.get("/api/models").json())
     S.Pages.model_validate(api_client.get("/api/pages").json())
 

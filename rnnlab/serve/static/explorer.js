@@ -1,14 +1,16 @@
 // RNN Explorer: plain JS + SVG, no build step, no external requests. This module loads the
 // models, reads the text (/api/trace), steps through it and wires the controls; the panels are
-// explorer-trace.js, explorer-predict.js, explorer-grads.js and explorer-neuron.js (state and
-// helpers: explorer-core.js; $, el, svg, api: lib.js). Every number drawn is the server's.
+// explorer-trace.js, explorer-predict.js, explorer-grads.js, explorer-neuron.js and
+// explorer-cards.js (model card, compare table); state and helpers: explorer-core.js; $, el,
+// svg, api: lib.js. Every number drawn is the server's.
 
 import { $, el, api, showError, clear } from "./lib.js";
 import { S, hiddenOf } from "./explorer-core.js";
 import { renderUnrolled, renderHeatmap, renderDelta, renderPCA, renderGates } from "./explorer-trace.js";
 import { renderPred, renderSurprise, runCompare, renderCompare } from "./explorer-predict.js";
 import { LONG, PRESETS, RECALL, runGrads, runGenerate } from "./explorer-grads.js";
-import { selectUnit, renderNeuronText, loadNeuron, loadCard } from "./explorer-neuron.js";
+import { selectUnit, renderNeuronText, loadNeuron } from "./explorer-neuron.js";
+import { loadCard, loadCompareTable, markCompareRow } from "./explorer-cards.js";
 
 // ---- models ----------------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ export async function read() {
   S.pos = 0;
   renderAll();
   loadCard();
+  markCompareRow();
   loadNeuron();
   runCompare(text);
 }
@@ -180,7 +183,7 @@ export async function start() {
     return;
   }
   if (!S.models.length) { showError("error", "This server has no models."); return; }
-  await read();
+  await Promise.all([read(), loadCompareTable()]);
   runGrads();
   document.body.dataset.ready = "1";
 }
