@@ -51,6 +51,7 @@ class NeuronRequest(BaseModel):
 # ---- responses (the shapes ``analysis`` returns; declared so /openapi.json documents them) ---
 
 Top = list[tuple[str, float]]  # [[token, probability], ...], most likely first
+Unk = Field(description="aligned 1:1 with the tokens: True where the model reads <unk>")
 
 
 class Out(BaseModel):
@@ -92,6 +93,9 @@ class Step(Out):
     target: str | None
     p: float | None
     bits: float | None
+    target_unk: bool = Field(
+        description="the target is read as <unk>: p and bits are those of <unk>, not the word"
+    )
 
 
 class Projection(Out):
@@ -105,22 +109,27 @@ class Trace(Arch):
     label: str
     tokens: list[str]
     ids: list[int]
+    unk: list[bool] = Unk
     hidden: list[list[list[list[float]]]] = Field(description="[layer][direction][step][unit]")
     gates: list[list[dict[str, list[list[float]]]]] = Field(
         description="[layer][direction]{gate: [step][unit]}"
     )
     pca: list[list[Projection]]
     steps: list[Step]
-    mean_bits: float | None
+    mean_bits: float | None = Field(description="mean surprise over the known targets")
+    mean_bits_all: float | None = Field(description="mean surprise over every target")
+    unk_targets: int = Field(description="targets read as <unk>, left out of mean_bits")
 
 
 class Gradients(Arch):
     model: str
     label: str
     tokens: list[str]
+    unk: list[bool] = Unk
     position: int
     target: str
     target_index: int
+    target_unk: bool = Field(description="the target is read as <unk>: the loss is of <unk>")
     loss: float
     norms: list[list[list[float]]] = Field(description="[layer][direction][step] ‖∂L/∂h_t‖")
 
@@ -134,6 +143,7 @@ class GenStep(Out):
 class Generated(Out):
     model: str
     prompt_tokens: list[str]
+    prompt_unk: list[bool] = Unk
     steps: list[GenStep]
     text: str
     temperature: float
@@ -142,11 +152,13 @@ class Generated(Out):
 class Prediction(Out):
     model: str
     tokens: list[str]
+    unk: list[bool] = Unk
     top: Top
 
 
 class Excitation(Out):
     token: str
+    unk: bool = Field(description="the model reads this held-out token as <unk>")
     before: str
     value: float
 

@@ -2,7 +2,7 @@
 // sampling (/api/generate: the words one by one, with the distribution each came from).
 
 import { $, el, api, clear, svg as svgEl } from "./lib.js";
-import { CM, S, fmt, pct, info, bars } from "./explorer-core.js";
+import { CM, S, fmt, pct, info, bars, unkAt, unkWord } from "./explorer-core.js";
 
 // ---- gradients ---------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ export function renderGradPick(r) {
   const first = r.causal ? 1 : 0;
   r.tokens.forEach((w, j) => {
     if (j < first) return;
-    box.append(el("button", { type: "button", class: "tok" + (j === r.target_index ? " picked" : ""), "aria-pressed": j === r.target_index ? "true" : "false", text: w, onclick: () => { S.gradTarget = j; runGrads(); } }));
+    box.append(unkAt(el("button", { type: "button", class: "tok" + (j === r.target_index ? " picked" : ""), "aria-pressed": j === r.target_index ? "true" : "false", text: w, onclick: () => { S.gradTarget = j; runGrads(); } }), r, j));
   });
 }
 
@@ -75,12 +75,12 @@ export function gradPanel(r, v, lo, hi) {
       const yy = Math.max(top, y(x));
       svg.append(svgEl("rect", { x: bx, y: yy, width: cw - 6, height: top + h - yy, class: "gbar", fill: CM().viridis((Math.log10(x) - lo) / (hi - lo)), "data-t": t, "data-g": x, "data-tip": `‖∂loss/∂h‖ at step ${t + 1} (“${r.tokens[t]}”) = ${x.toExponential(2)}` }));
     }
-    svg.append(svgEl("text", { x: bx + cw / 2, y: top + h + 14, "text-anchor": "end", transform: `rotate(-40 ${bx + cw / 2} ${top + h + 14})`, class: "small" + (tgt ? " cur" : ""), text: r.tokens[t] }));
+    svg.append(unkAt(svgEl("text", { x: bx + cw / 2, y: top + h + 14, "text-anchor": "end", transform: `rotate(-40 ${bx + cw / 2} ${top + h + 14})`, class: "small" + (tgt ? " cur" : ""), text: r.tokens[t] }), r, t));
   });
   const first = v.find((x) => x > 0), lastIdx = r.causal ? r.position : r.position;
   const ratio = first && v[lastIdx] ? v[lastIdx] / first : null;
   return el("figure", { class: "gradfig", "data-model": r.model },
-    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + (ratio ? ` · last/first step ratio ${ratio.toExponential(1)}` : "")),
+    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + (r.target_unk ? ` (an ${unkWord(r)}: the loss of predicting <unk>, not “${r.target}”)` : "") + (ratio ? ` · last/first step ratio ${ratio.toExponential(1)}` : "")),
     el("div", { class: "scroll" }, svg));
 }
 
@@ -95,7 +95,14 @@ export async function runGenerate() {
     box.append(el("p", { class: "error", role: "alert", text: e.message }));
     return;
   }
-  box.append(el("span", { class: "prompt", text: S.gen.prompt_tokens.filter((w) => w !== "⟨s⟩").join(" ") }));
+  // the prompt word by word, so that a word the model reads as unknown is marked
+  const prompt = el("span", { class: "prompt" });
+  S.gen.prompt_tokens.forEach((w, t) => {
+    if (w === "⟨s⟩") return;
+    if (prompt.childNodes.length) prompt.append(" ");
+    prompt.append(unkAt(el("span", { text: w }), S.gen, t, S.gen.prompt_unk));
+  });
+  box.append(prompt);
   box.dataset.done = "0";
   const gen = S.gen;
   // reveal the words one by one, as the model produced them

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from rnnlab.data import pairs as P
 from rnnlab.data.pairs import references
 from rnnlab.errors import CheckpointError, InputError
+from rnnlab.serve.analysis import unk_flags
 from rnnlab.tasks.translate.builtin import builtin_run
 from rnnlab.tasks.translate.evaluate import read_split
 from rnnlab.tasks.translate.infer import load_translator, source_ids, translate
@@ -125,6 +126,7 @@ def explain(tr, text: str, beam: int) -> dict[str, Any]:
     return {
         "text": t.text,
         "src_tokens": shown,
+        "src_unk": unk_flags(ids, P.UNK_ID),  # aligned with src_tokens (the <eos> included)
         "unknown": t.unknown,
         "encoder": {
             "forward": [[round(v, 3) for v in row[:SHOW_DIMS]] for row in fwd.tolist()],
