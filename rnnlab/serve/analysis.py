@@ -12,6 +12,7 @@ text). The gradient view has its own module, ``gradients``; the model card is ``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -56,6 +57,16 @@ def encode(lm: LoadedModel, text: str) -> tuple[list[str], list[int]]:
     return words, ids
 
 
+def unk_flags(ids: Sequence[int], unk_id: int | None) -> list[bool]:
+    """Which of ``ids`` the model reads as unknown (``<unk>``, or U+FFFD for a char model),
+    aligned 1:1 with them: the one place a view asks "did the model see this token?".
+
+    >>> unk_flags([1, 0, 5], 0)
+    [False, True, False]
+    """
+    return [unk_id is not None and int(i) == unk_id for i in ids]
+
+
 def logits_of(model: ExplorableModel, out: torch.Tensor) -> torch.Tensor:
     """Vocabulary logits from recurrent-layer outputs (B,T,D*H)."""
     return model.logits_from_output(out)
@@ -81,6 +92,14 @@ def trace(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
     next-word model; the word at t given both sides for a fill-in model), ``target`` = the
     word that actually came there, ``p`` = the probability the model gave it, ``bits`` =
     its surprisal −log2 p.
+
+    Unknown words: ``unk[t]`` is True where the model reads token t as ``<unk>`` (the U+FFFD
+    unknown character for a char model). A step whose target is unknown has ``target_unk``
+    True: its ``p``/``bits`` are the model's probability of ``<unk>``, not of the word typed,
+    so they say nothing about surprise at that word. ``mean_bits`` is therefore the mean over
+    the steps with a known target only; ``unk_targets`` counts the steps left out and
+    ``mean_bits_all`` is the mean over every step with a target (equal to ``mean_bits`` when
+    ``unk_targets`` is 0; both None when no step has a target of that kind).
     """
     model, tok = lm.model, lm.tokenizer
     words, ids = encode(lm, text)
@@ -88,6 +107,7 @@ def trace(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
     tr = model.rnn.trace(model.embed(x))
     probs = F.softmax(logits_of(model, tr.output)[0].float(), dim=-1)
     T = len(ids)
+    unk = unk_flags(ids, tok.unk_id)
     steps = []
     for t in range(T):
         tgt = (t + 1 if t + 1 < T else None) if lm.causal else t
@@ -96,10 +116,12 @@ def trace(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
             "target": None,
             "p": None,
             "bits": None,
+            "target_unk": False,
         }
         if tgt is not None:
             p = float(probs[t, ids[tgt]])
             step.update(target=words[tgt], p=round(p, 6), bits=round(-math.log2(max(p, 1e-12)), 4))
+            step["target_unk"] = unk[tgt]
         steps.append(step)
     hidden = [[_r(h[0]) for h in layer] for layer in tr.hidden]
     gates = [[{k2: _r(v[0]) for k2, v in g.items()} for g in layer] for layer in tr.gates]
@@ -113,11 +135,14 @@ def trace(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
         **lm.info,
         "tokens": words,
         "ids": ids,
+        "unk": unk,
         "hidden": hidden,
         "gates": gates,
         "pca": pca,
         "steps": steps,
-        "mean_bits": _mean([s["bits"] for s in steps]),
+        "mean_bits": _mean([s["bits"] for s in steps if not s["target_unk"]]),
+        "mean_bits_all": _mean([s["bits"] for s in steps]),
+        "unk_targets": sum(s["target_unk"] for s in steps),
     }
 
 
@@ -142,7 +167,7 @@ def heldout_states(lm: LoadedModel, max_sentences: int = 300) -> dict[str, Any]:
                 seqs.append(encode(lm, s))
             except InputError:
                 continue
-        res: dict[str, Any] = {"tokens": [], "sentence": [], "states": None}
+        res: dict[str, Any] = {"tokens": [], "unk": [], "sentence": [], "states": None}
         if seqs:
             model = lm.model
             L = max(len(i) for _, i in seqs)
@@ -153,8 +178,9 @@ def heldout_states(lm: LoadedModel, max_sentences: int = 300) -> dict[str, Any]:
             tr = model.rnn.trace(model.embed(ids), lengths=lengths)
             mask = torch.arange(L).unsqueeze(0) < lengths.unsqueeze(1)
             res["states"] = [[h[mask] for h in layer] for layer in tr.hidden]
-            for b, (w, _) in enumerate(seqs):
+            for b, (w, i) in enumerate(seqs):
                 res["tokens"] += w
+                res["unk"] += unk_flags(i, lm.tokenizer.unk_id)
                 res["sentence"] += [b] * len(w)
             res["lines"] = [w for w, _ in seqs]
         lm.cache["heldout"] = res
@@ -199,13 +225,18 @@ def neuron(lm: LoadedModel, layer: int, direction: int, unit: int, k: int = 15) 
             "note": "no held-out text is known for this model",
         }
     a = hs["states"][layer][direction][:, unit]
-    toks, sent = hs["tokens"], hs["sentence"]
+    toks, sent, unk = hs["tokens"], hs["sentence"], hs["unk"]
 
     def ctx(i: int) -> dict[str, Any]:
         j0 = max(i - 4, 0)
         while sent[j0] != sent[i]:
             j0 += 1
-        return {"token": toks[i], "before": " ".join(toks[j0:i]), "value": round(float(a[i]), 4)}
+        return {
+            "token": toks[i],
+            "unk": unk[i],  # a held-out word the model read as unknown
+            "before": " ".join(toks[j0:i]),
+            "value": round(float(a[i]), 4),
+        }
 
     order = torch.argsort(a, descending=True).tolist()
     n = len(order)
@@ -290,6 +321,7 @@ def generate(
     return {
         "model": lm.name,
         "prompt_tokens": words,
+        "prompt_unk": unk_flags(ids, tok.unk_id),
         "steps": steps,
         "text": text,
         "temperature": temperature,
@@ -298,7 +330,8 @@ def generate(
 
 @torch.no_grad()
 def predict(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
-    """Top-k of the next token after ``text`` (next-word models only)."""
+    """Top-k of the next token after ``text`` (next-word models only); ``unk`` flags the
+    tokens read as unknown."""
     if not lm.causal:
         raise InputError(f"{lm.label} fills in blanks; use /api/trace for it")
     words, ids = encode(lm, text)
@@ -306,5 +339,6 @@ def predict(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
     return {
         "model": lm.name,
         "tokens": words,
+        "unk": unk_flags(ids, lm.tokenizer.unk_id),
         "top": _topk(lm.tokenizer, F.softmax(logits[0, -1].float(), -1), k),
     }

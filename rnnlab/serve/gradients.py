@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from rnnlab.data.synthetic import recall_key
 from rnnlab.errors import InputError
-from rnnlab.serve.analysis import encode, logits_of
+from rnnlab.serve.analysis import encode, logits_of, unk_flags
 from rnnlab.serve.registry import LoadedModel
 
 VANILLA = ("rnn", "rnn_tanh", "rnn_relu")
@@ -93,10 +93,12 @@ def gradients(lm: LoadedModel, text: str, position: int | None = None) -> dict[s
         "label": lm.label,
         **lm.info,
         "tokens": words,
+        "unk": unk_flags(ids, lm.tokenizer.unk_id),
         "offset": 1 if lm.causal else 0,
         "position": position,
         "target": words[tgt],
         "target_index": tgt,
+        "target_unk": ids[tgt] == lm.tokenizer.unk_id,
         "ref_step": ref,
         "loss": round(loss, 5),
         "norms": per_step(tr.grad_h),

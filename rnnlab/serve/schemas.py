@@ -63,6 +63,7 @@ class NeuronRequest(BaseModel):
 # ---- responses (the shapes ``analysis`` returns; declared so /openapi.json documents them) ---
 
 Top = list[tuple[str, float]]  # [[token, probability], ...], most likely first
+Unk = Field(description="aligned 1:1 with the tokens: True where the model reads <unk>")
 
 
 class Out(BaseModel):
@@ -105,6 +106,9 @@ class Step(Out):
     target: str | None
     p: float | None
     bits: float | None
+    target_unk: bool = Field(
+        description="the target is read as <unk>: p and bits are those of <unk>, not the word"
+    )
 
 
 class Projection(Out):
@@ -118,22 +122,27 @@ class Trace(Arch):
     label: str
     tokens: list[str]
     ids: list[int]
+    unk: list[bool] = Unk
     hidden: list[list[list[list[float]]]] = Field(description="[layer][direction][step][unit]")
     gates: list[list[dict[str, list[list[float]]]]] = Field(
         description="[layer][direction]{gate: [step][unit]}"
     )
     pca: list[list[Projection]]
     steps: list[Step]
-    mean_bits: float | None
+    mean_bits: float | None = Field(description="mean surprise over the known targets")
+    mean_bits_all: float | None = Field(description="mean surprise over every target")
+    unk_targets: int = Field(description="targets read as <unk>, left out of mean_bits")
 
 
 class Gradients(Arch):
     model: str
     label: str
     tokens: list[str]
+    unk: list[bool] = Unk
     position: int
     target: str
     target_index: int
+    target_unk: bool = Field(description="the target is read as <unk>: the loss is of <unk>")
     loss: float
     offset: int = Field(description="steps before the first word (1: the start token)")
     ref_step: int = Field(description="the step that feeds the loss (relative = 1.0 there)")
@@ -176,6 +185,7 @@ class GenStep(Out):
 class Generated(Out):
     model: str
     prompt_tokens: list[str]
+    prompt_unk: list[bool] = Unk
     steps: list[GenStep]
     text: str
     temperature: float
@@ -184,11 +194,13 @@ class Generated(Out):
 class Prediction(Out):
     model: str
     tokens: list[str]
+    unk: list[bool] = Unk
     top: Top
 
 
 class Excitation(Out):
     token: str
+    unk: bool = Field(description="the model reads this held-out token as <unk>")
     before: str
     value: float
 

@@ -250,3 +250,71 @@ def test_phone_width(chromium, explorer_url):
     assert pg.inner_text("#pos").startswith("step 2")
     pg.screenshot(path=str(ARTIFACTS / "explorer_phone.png"), full_page=True)
     pg.close()
+
+
+UNK_TIP = "not in this model's vocabulary: read as <unk>"
+
+
+def test_unknown_word_is_drawn_as_unknown(page):
+    """A word outside the vocabulary: dashed `unk` token with the exact tooltip in every view
+    of the trace, and "unknown word" (not a surprise spike) where it is the target."""
+    odd, text = "zyzzyvas", "The cat saw zyzzyvas on the mat"
+    page.select_option("#model", "lstm")
+    page.fill("#text", text)
+    page.click("#read")
+    _wait_for(page, f"window.explorerState.tr && window.explorerState.tr.tokens.includes('{odd}')")
+    ref = _api(page, "/api/trace", {"model": "lstm", "text": text})
+    at = ref["tokens"].index(odd)
+    assert [i for i, u in enumerate(ref["unk"]) if u] == [at]
+    toks = page.query_selector_all("#tokens .tok")
+    unk = [t for t in toks if "unk" in (t.get_attribute("class") or "").split()]
+    assert [t.inner_text() for t in unk] == [odd]
+    assert unk[0].get_attribute("title") == UNK_TIP
+    page.click("#last")  # every step drawn
+    # the unrolled network's input word and the neuron view's token, SVG and HTML
+    word = page.query_selector_all("#unrolled text.word.unk")
+    assert len(word) == 1 and word[0].evaluate("n => n.firstChild.textContent") == odd
+    assert word[0].evaluate("n => n.querySelector('title').textContent") == UNK_TIP
+    ctok = page.query_selector_all("#neuron-text .ctok.unk")
+    assert [c.inner_text() for c in ctok] == [odd] and ctok[0].get_attribute("title") == UNK_TIP
+    # the surprise curve: no spike for the unknown target, and a note true to the numbers
+    assert len(page.query_selector_all("#surprise circle.unk-target")) == 1
+    assert len(page.query_selector_all("#surprise polyline")) == 2  # broken at the gap
+    note = page.inner_text("#surprise-note")
+    assert f"mean surprise {ref['mean_bits']:.2f} bits/word over the known words" in note
+    assert f"1 unknown word left out; {ref['mean_bits_all']:.2f} with it" in note
+    # at the step that predicts it: "unknown word", not a surprise in bits
+    page.click(f"#tokens .tok[data-t='{at - 1}']")
+    target = page.inner_text("#target")
+    assert f"“{odd}”: unknown word" in target and "surprise =" not in target
+    page.click(f"#tokens .tok[data-t='{at}']")
+    assert "(read as <unk>)" in page.inner_text("#pred-explain")
+    page.locator("#pred-card").screenshot(path=str(ARTIFACTS / "explorer_unknown_word.png"))
+    # gradients: the word to pick and the axis label; the prompt of a generation
+    page.fill("#grad-text", text)
+    page.click("#grad-run")
+    page.wait_for_selector("#grads figure[data-model='lstm'] text.unk")
+    pick = page.query_selector_all("#grad-pick .tok.unk")
+    assert [p.inner_text() for p in pick] == [odd] and pick[0].get_attribute("title") == UNK_TIP
+    page.fill("#gen-prompt", f"I saw {odd}")
+    page.click("#gen-run")
+    page.wait_for_selector("#gen-out[data-done='1']")
+    span = page.query_selector_all("#gen-out .prompt span.unk")
+    assert [s.inner_text() for s in span] == [odd] and span[0].get_attribute("title") == UNK_TIP
+
+
+@pytest.fixture
+def no_speech_model(monkeypatch, tmp_path):
+    """The speech page without a model: the run it is pointed at does not exist. (How "no
+    model" arises is ``rnnlab.serve.views.speech``'s business; only this fixture knows it.)"""
+    monkeypatch.setenv("RNNLAB_SPEECH_RUN", str(tmp_path / "no-such-run"))
+
+
+def test_hidden_controls_stay_hidden_without_a_speech_model(page, explorer_url, no_speech_model):
+    """`[hidden]` beats a stylesheet's display (#sp-inputs is a flex .row): the dead controls
+    are not shown, the how-to is."""
+    page.goto(explorer_url + "/speech")
+    _wait_for(page, "!document.getElementById('sp-howto').hidden")
+    assert page.is_visible("#sp-howto") and page.inner_text("#sp-howto-cmd").strip()
+    for sel in ("#sp-inputs", "#sp-sample", "#sp-file", "#sp-rec", "#sp-result"):
+        assert not page.is_visible(sel), sel

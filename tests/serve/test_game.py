@@ -132,7 +132,8 @@ def test_full_typed_round_scores_match_hand_computed_bits(app, client):
         masked = p[pos].clone()
         masked[[0, 1]] = -1  # <unk>, <eos>: not guesses
         top1 = int(masked.argmax())
-        assert out["you"] == {"correct": right, "bits": round(you, 4)}
+        # the wrong guess "zebra" is outside the tiny vocabulary: flagged as unknown
+        assert out["you"] == {"correct": right, "bits": round(you, 4), "unk": not right}
         assert out["rnn"]["bits"] == pytest.approx(rnn, abs=1e-4)
         assert out["rnn"]["correct"] == (top1 == truth_id)
         assert out["rnn"]["top"][0][1] == pytest.approx(float(p[pos].max()), abs=1e-5)
@@ -179,7 +180,7 @@ def test_easy_mode_choices_and_scoring(app, client):
         "/api/game/guess", json={"session": sid, "guess": wrong, "confidence": 0.25}
     ).json()["result"]
     # the RNN plays the same 4-choice game: its probabilities renormalised over the choices
-    assert out["you"] == {"correct": False, "bits": 2.0}
+    assert out["you"] == {"correct": False, "bits": 2.0, "unk": False}  # a choice is known
     assert out["rnn"]["bits"] == pytest.approx(
         -math.log2(float(p[pos, ids[pos + 1]] / pc.sum())), abs=1e-4
     )

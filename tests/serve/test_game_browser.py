@@ -97,6 +97,11 @@ def test_typed_sentence_never_receives_the_next_token_early(server, page):
         page.press("#beat-guess", "Enter")
         expect(page.locator("#r-truth")).to_have_text(truth)
         expect(page.locator("#r-you")).to_contain_text("right" if step % 2 else "wrong")
+        # "zebra" is outside the tiny vocabulary: the page says it could never be right
+        unk = page.locator("#r-you .unk")
+        expect(unk).to_have_count(0 if step % 2 else 1)
+        if not step % 2:
+            expect(unk).to_have_attribute("title", "not in this model's vocabulary: read as <unk>")
         if step == 2:
             page.screenshot(path=str(ART / "typed-after-commit.png"), full_page=True)
     expect(page.locator("#beat-summary")).to_be_visible()
@@ -156,6 +161,10 @@ def test_memory_challenge_and_hidden_state(server, page):
     for i in range(5):
         levels.nth(i).locator("button.choice").first.click()
         expect(levels.nth(i).locator(".mem-out .barrow")).to_have_count(2)  # rnn, gru
+    # level 2's modifiers are outside the tiny vocabulary: each model names the words it misses
+    line = levels.nth(1).locator(".unk-line[data-model='gru'] .unk")
+    expect(line.first).to_have_attribute("title", "not in this model's vocabulary: read as <unk>")
+    assert line.count() >= 1
     expect(page.locator("#mem-score")).to_contain_text("/5")
     expect(page.locator("#mem-curve polyline")).to_have_count(2)
     page.screenshot(path=str(ART / "memory.png"), full_page=True)

@@ -138,7 +138,9 @@ def test_packed_run_loads_close_to_the_original_and_smaller(tmp_path):
     pack_run(tmp_path / "a", tmp_path / "b")
     back, cfg = load_run(tmp_path / "b", task="lm")
     assert cfg["task"] == "lm" and set(back) == set(w)
-    assert all(back[k].dtype == (torch.float32 if w[k].is_floating_point() else w[k].dtype) for k in w)
+    assert all(
+        back[k].dtype == (torch.float32 if w[k].is_floating_point() else w[k].dtype) for k in w
+    )
     assert torch.equal(back["steps"], w["steps"])
     # int8 rows: error at most half a step of each row's scale; fp16: relative 1e-3
     step = w["emb.weight"].abs().amax(1, keepdim=True) / 127
@@ -147,4 +149,6 @@ def test_packed_run_loads_close_to_the_original_and_smaller(tmp_path):
     a, b = (tmp_path / d / "model.safetensors" for d in "ab")
     assert b.stat().st_size < 0.3 * a.stat().st_size
     q = quantize(w)
-    assert q["emb.weight" + SCALE].shape == (500,) and torch.equal(dequantize(q)["steps"], w["steps"])
+    assert q["emb.weight" + SCALE].shape == (500,) and torch.equal(
+        dequantize(q)["steps"], w["steps"]
+    )

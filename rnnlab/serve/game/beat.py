@@ -254,7 +254,8 @@ def judge(g: Game, lm: LoadedModel, guess: str, confidence: float) -> dict[str, 
         "truth": s.words[g.pos],
         "guess": guess,
         "confidence": confidence,
-        "you": {"correct": you_ok, "bits": round(you_b, 4)},
+        # a typed word outside the model's vocabulary can never be right: say so
+        "you": {"correct": you_ok, "bits": round(you_b, 4), "unk": mine < 0},
         "rnn": {
             "guess": cls.names[rnn_pick],
             "correct": rnn_ok,

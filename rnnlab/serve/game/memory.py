@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.errors import InputError
-from rnnlab.serve.analysis import encode
+from rnnlab.serve.analysis import encode, unk_flags
 from rnnlab.serve.game.players import causal_names
 from rnnlab.serve.registry import LoadedModel, ModelRegistry
 
@@ -121,6 +121,12 @@ def model_answers(lm: LoadedModel, prompts: list[str], options: list[str]) -> to
     return F.softmax(lp, dim=-1)
 
 
+def unknown_words(lm: LoadedModel, prompt: str) -> list[str]:
+    """The words of ``prompt`` that ``lm`` reads as ``<unk>`` (its answer ignores them)."""
+    words, ids = encode(lm, prompt)
+    return [w for w, u in zip(words, unk_flags(ids, lm.tokenizer.unk_id)) if u]
+
+
 def check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -156,16 +162,18 @@ def answer(reg: ModelRegistry, kind: str, level: int, seed: int, choice: str) ->
     models = []
     for n in causal_names(reg):
         lm = reg.get(n)
+        reads = {"level": lm.tokenizer.level, "unknown": unknown_words(lm, prompt)}
         try:
             p, q = model_answers(lm, [prompt, other], options)
         except InputError as e:
-            models.append({"name": n, "label": lm.label, "error": str(e)})
+            models.append({"name": n, "label": lm.label, **reads, "error": str(e)})
             continue
         pick = int(p.argmax())
         models.append(
             {
                 "name": n,
                 "label": lm.label,
+                **reads,
                 "pick": options[pick],
                 "correct": pick == right,
                 "probs": {o: round(float(v), 4) for o, v in zip(options, p)},

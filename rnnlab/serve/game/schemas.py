@@ -119,6 +119,7 @@ class GameState(Out):
 class YouResult(Out):
     correct: bool
     bits: float
+    unk: bool = Field(description="the guess is not in the model's vocabulary")
 
 
 class RnnResult(Out):
@@ -170,6 +171,10 @@ class MemoryLevels(Out):
 
 
 class MemoryPick(ModelName):
+    level: str = Field("word", description="word or char: what the model reads")
+    unknown: list[str] = Field(
+        default_factory=list, description="words of the prompt this model reads as <unk>"
+    )
     pick: str | None = None
     correct: bool | None = None
     probs: dict[str, float] | None = None

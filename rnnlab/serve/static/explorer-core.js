@@ -1,7 +1,7 @@
 // The explorer's shared state (S: the trace shown, the step, layer, direction, unit...) and the
 // helpers every panel uses: number formats, probability bars, the tooltip, scrolling a diagram.
 
-import { $, el, clear } from "./lib.js";
+import { $, el, clear, markUnk } from "./lib.js";
 
 export const CM = () => window.Colormaps;
 
@@ -27,6 +27,11 @@ export const pct = (p) => (100 * p).toFixed(p < 0.01 ? 2 : 1) + "%";
 
 export const START = "⟨s⟩"; // the sentence-boundary step of next-word models
 export const info = (name) => S.models.find((m) => m.name === name) || {};
+
+// unknown tokens (the server's `unk` flags): mark a token node of a reply `r` at index t
+export const levelOf = (r) => info(r.model).level || "word";
+export const unkAt = (node, r, t, flags = r.unk) => markUnk(node, Boolean(flags && flags[t]), levelOf(r));
+export const unkWord = (r) => (levelOf(r) === "char" ? "unknown character" : "unknown word");
 
 // tooltip: any element with data-tip shows it on hover / focus
 export function tipAt(target, x, y) {

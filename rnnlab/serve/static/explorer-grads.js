@@ -3,7 +3,7 @@
 // sampling (/api/generate: the words one by one, with the distribution each came from).
 
 import { $, el, api, clear, svg as svgEl } from "./lib.js";
-import { CM, S, fmt, pct, info, bars } from "./explorer-core.js";
+import { CM, S, fmt, pct, info, bars, unkAt, unkWord } from "./explorer-core.js";
 
 // ---- gradients ---------------------------------------------------------------------------
 
@@ -45,7 +45,7 @@ export function renderGradPick(r) {
   r.tokens.forEach((w, j) => {
     if (j < r.offset) return; // the start token is not a word of the text
     const on = j === r.target_index;
-    box.append(el("button", { type: "button", class: "tok" + (on ? " picked" : ""), "aria-pressed": on ? "true" : "false", text: w, onclick: () => { S.gradWord = j - r.offset; runGrads(); } }));
+    box.append(unkAt(el("button", { type: "button", class: "tok" + (on ? " picked" : ""), "aria-pressed": on ? "true" : "false", text: w, onclick: () => { S.gradWord = j - r.offset; runGrads(); } }), r, j));
   });
 }
 
@@ -65,14 +65,14 @@ export function gradPanel(r, lo, hi) {
       const yy = Math.max(top, y(x));
       svg.append(svgEl("rect", { x: bx, y: yy, width: cw - 4, height: top + h - yy, class: "gbar", fill: CM().viridis((Math.log10(x) - lo) / (hi - lo)), "data-t": t, "data-g": x, "data-abs": r.series[t], "data-tip": `‖∂L/∂h‖ after “${r.tokens[t]}” = ${x.toExponential(2)} × its size at the target (${r.series[t].toExponential(2)})` }));
     }
-    svg.append(svgEl("text", { x: bx + cw / 2, y: top + h + 14, "text-anchor": "end", transform: `rotate(-40 ${bx + cw / 2} ${top + h + 14})`, class: "small" + (t === r.target_index ? " cur" : ""), text: r.tokens[t] }));
+    svg.append(unkAt(svgEl("text", { x: bx + cw / 2, y: top + h + 14, "text-anchor": "end", transform: `rotate(-40 ${bx + cw / 2} ${top + h + 14})`, class: "small" + (t === r.target_index ? " cur" : ""), text: r.tokens[t] }), r, t));
   });
   (r.cell_relative || []).forEach((x, t) => {
     if (x > 0) svg.append(svgEl("circle", { cx: left + t * cw + cw / 2, cy: Math.max(top, y(x)), r: 3.5, class: "gcell", "data-t": t, "data-g": x, "data-tip": `‖∂L/∂c‖ (cell state) after “${r.tokens[t]}” = ${x.toExponential(2)} × its size at the target` }));
   });
   const legend = r.cell_relative ? " · bars ‖∂L/∂h‖, dots ‖∂L/∂c‖ (cell state)" : "";
   return el("figure", { class: "gradfig", "data-model": r.model },
-    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + legend),
+    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + (r.target_unk ? ` (an ${unkWord(r)}: the loss of predicting <unk>, not “${r.target}”)` : "") + legend),
     el("div", { class: "scroll" }, svg));
 }
 
@@ -87,7 +87,14 @@ export async function runGenerate() {
     box.append(el("p", { class: "error", role: "alert", text: e.message }));
     return;
   }
-  box.append(el("span", { class: "prompt", text: S.gen.prompt_tokens.filter((w) => w !== "⟨s⟩").join(" ") }));
+  // the prompt word by word, so that a word the model reads as unknown is marked
+  const prompt = el("span", { class: "prompt" });
+  S.gen.prompt_tokens.forEach((w, t) => {
+    if (w === "⟨s⟩") return;
+    if (prompt.childNodes.length) prompt.append(" ");
+    prompt.append(unkAt(el("span", { text: w }), S.gen, t, S.gen.prompt_unk));
+  });
+  box.append(prompt);
   box.dataset.done = "0";
   const gen = S.gen;
   // reveal the words one by one, as the model produced them

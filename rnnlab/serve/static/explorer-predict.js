@@ -1,18 +1,32 @@
 // What the model expects: the top predictions at the current step, the surprise curve, and
 // every served model reading the same text side by side (/api/trace for each).
 
-import { $, el, api, clear, svg as svgEl } from "./lib.js";
-import { CM, S, fmt, pct, START, bars } from "./explorer-core.js";
+import { $, el, api, clear, svg as svgEl, unkTip } from "./lib.js";
+import { CM, S, fmt, pct, START, bars, levelOf, unkAt, unkWord } from "./explorer-core.js";
+
+// what a step's target tells: an unknown target's p is that of <unk>, not a surprise at the word
+export const targetText = (r, s) => (s.target_unk
+  ? `“${s.target}”: ${unkWord(r)} (${unkTip(levelOf(r))}; p(<unk>) = ${pct(s.p)})`
+  : `“${s.target}”: p = ${pct(s.p)}, surprise = ${fmt(s.bits, 2)} bits`);
+
+// the mean surprise as the numbers have it: over known targets, naming what was left out
+export function meanText(r) {
+  const u = r.unk_targets, what = levelOf(r) === "char" ? "character" : "word";
+  const base = `mean surprise ${fmt(r.mean_bits, 2)} bits/${what}`;
+  if (!u) return base;
+  return `${base} over the known ${what}s (${u} ${unkWord(r)}${u > 1 ? "s" : ""} left out; ${fmt(r.mean_bits_all, 2)} with ${u > 1 ? "them" : "it"})`;
+}
 
 export function renderPred() {
   const s = S.tr.steps[S.pos];
+  const read = S.tr.unk[S.pos] ? ` (read as ${levelOf(S.tr) === "char" ? "the unknown character" : "<unk>"})` : "";
   $("pred-explain").textContent = S.tr.causal
-    ? `After reading “${S.tr.tokens[S.pos]}” the model expects next:`
+    ? `After reading “${S.tr.tokens[S.pos]}”${read} the model expects next:`
     : `The bidirectional model fills in the word at this step from the words on both sides (it never sees the word itself):`;
   bars($("bars"), s.top, s.target);
   $("target").textContent = s.target === null
     ? "(end of the text: nothing came next)"
-    : `${S.tr.causal ? "Next word" : "The word there"} was “${s.target}”: p = ${pct(s.p)}, surprise = ${fmt(s.bits, 2)} bits.`;
+    : `${S.tr.causal ? "Next word" : "The word there"} was ${targetText(S.tr, s)}.`;
 }
 
 export function renderSurprise() {
@@ -23,25 +37,36 @@ export function renderSurprise() {
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("width", W);
   svg.setAttribute("height", H);
-  const mx = Math.max(4, ...st.map((s) => s.bits || 0));
+  // an unknown target's bits are not a surprise at the word: off the scale and off the line
+  const known = (s) => s.bits !== null && !s.target_unk;
+  const mx = Math.max(4, ...st.map((s) => (known(s) ? s.bits : 0)));
   const y = (b) => top + h - (h * b) / mx;
   for (const b of [0, Math.round(mx / 2), Math.floor(mx)]) {
     svg.append(svgEl("line", { x1: left, y1: y(b), x2: W - 10, y2: y(b), class: "gridline" }));
     svg.append(svgEl("text", { x: left - 4, y: y(b) + 4, "text-anchor": "end", class: "small", text: b }));
   }
-  const pts = [];
+  // the line breaks at an unknown target rather than bridging it
+  const runs = [[]], tflags = st.map((s) => s.target_unk);
   st.forEach((s, t) => {
-    if (s.bits === null || t > S.pos) return;
-    const x = left + t * cw + cw / 2;
-    pts.push(`${x},${y(s.bits)}`);
+    if (t > S.pos) return;
+    if (s.target_unk) { runs.push([]); return; }
+    if (known(s)) runs[runs.length - 1].push(`${left + t * cw + cw / 2},${y(s.bits)}`);
   });
-  svg.append(svgEl("polyline", { points: pts.join(" "), class: "traj" }));
+  for (const pts of runs) if (pts.length) svg.append(svgEl("polyline", { points: pts.join(" "), class: "traj" }));
   st.forEach((s, t) => {
     const x = left + t * cw + cw / 2;
-    if (s.target !== null) svg.append(svgEl("text", { x, y: top + h + 14, "text-anchor": "end", transform: `rotate(-35 ${x} ${top + h + 14})`, class: "small" + (t === S.pos ? " cur" : ""), text: s.target }));
+    if (s.target !== null) svg.append(unkAt(svgEl("text", { x, y: top + h + 14, "text-anchor": "end", transform: `rotate(-35 ${x} ${top + h + 14})`, class: "small" + (t === S.pos ? " cur" : ""), text: s.target }), S.tr, t, tflags));
     if (s.bits === null || t > S.pos) return;
-    svg.append(svgEl("circle", { cx: x, cy: y(s.bits), r: t === S.pos ? 6 : 4, class: "pt" + (t === S.pos ? " cur" : ""), fill: CM().viridis(1 - Math.min(1, s.bits / mx)), "data-tip": `“${s.target}”: p = ${pct(s.p)}, ${fmt(s.bits, 2)} bits` }));
+    if (s.target_unk) {
+      // a hollow dashed mark on the baseline, labelled, instead of a spike
+      svg.append(svgEl("circle", { cx: x, cy: y(0), r: t === S.pos ? 6 : 4, class: "pt unk-target" + (t === S.pos ? " cur" : ""), "data-tip": targetText(S.tr, s) }));
+      svg.append(svgEl("text", { x, y: y(0) - 8, "text-anchor": "middle", class: "small unk-label", text: "?" }));
+      return;
+    }
+    svg.append(svgEl("circle", { cx: x, cy: y(s.bits), r: t === S.pos ? 6 : 4, class: "pt" + (t === S.pos ? " cur" : ""), fill: CM().viridis(1 - Math.min(1, s.bits / mx)), "data-tip": targetText(S.tr, s) }));
   });
+  const u = S.tr.unk_targets;
+  $("surprise-note").textContent = meanText(S.tr) + (u ? `; “?” on the baseline: ${u > 1 ? "targets" : "a target"} the model reads as unknown (its surprise there is not shown)` : "") + ".";
 }
 
 // ---- compare ----------------------------------------------------------------------------
@@ -78,8 +103,8 @@ export function renderCompare() {
     const bx = el("div", { class: "bars small" });
     bars(bx, s.top, s.target);
     col.append(bx);
-    col.append(el("p", { class: "small", text: s.target === null ? "" : `p(“${s.target}”) = ${pct(s.p)}` }));
-    col.append(el("p", { class: "small", text: `mean surprise ${fmt(tr.mean_bits, 2)} bits/word · ${tr.params.toLocaleString()} params` }));
+    col.append(el("p", { class: "small", text: s.target === null ? "" : s.target_unk ? `“${s.target}”: ${unkWord(tr)}` : `p(“${s.target}”) = ${pct(s.p)}` }));
+    col.append(el("p", { class: "small", text: `${meanText(tr)} · ${tr.params.toLocaleString()} params` }));
     box.append(col);
   }
 }

@@ -2,7 +2,7 @@
 // the PCA trajectory and the gates (all from one /api/trace answer, up to the current step).
 
 import { $, el, clear, svg as svgEl } from "./lib.js";
-import { CM, S, fmt, hiddenOf, keepVisible, sub } from "./explorer-core.js";
+import { CM, S, fmt, hiddenOf, keepVisible, sub, unkAt } from "./explorer-core.js";
 import { selectUnit } from "./explorer-neuron.js";
 
 // The unrolled network: one box per step, all drawn with the same weights (same colours).
@@ -25,7 +25,7 @@ export function renderUnrolled() {
     const cur = t === S.pos, done = t <= S.pos;
     const g = svgEl("g", { class: "step" + (cur ? " current" : "") + (done ? " done" : "") });
     // input word
-    g.append(svgEl("text", { x: x + cw / 2 - 8, y: yIn + 18, "text-anchor": "middle", class: "word", text: tr.tokens[t] }));
+    g.append(unkAt(svgEl("text", { x: x + cw / 2 - 8, y: yIn + 18, "text-anchor": "middle", class: "word", text: tr.tokens[t] }), tr, t));
     // top prediction above
     const top1 = tr.steps[t].top[0];
     if (done) g.append(svgEl("text", { x: x + cw / 2 - 8, y: 30, "text-anchor": "middle", class: "small pred", text: top1 ? top1[0] : "" }));
@@ -84,7 +84,7 @@ export function renderHeatmap(svg, mat, opt) {
   if (!opt.noLabels) {
     S.tr.tokens.forEach((w, t) => {
       if (t >= T) return;
-      svg.append(svgEl("text", { x: left + t * cw + cw / 2, y: top - 6, class: "small tlabel" + (t === S.pos ? " cur" : ""), transform: `rotate(-40 ${left + t * cw + cw / 2} ${top - 6})`, text: w }));
+      svg.append(unkAt(svgEl("text", { x: left + t * cw + cw / 2, y: top - 6, class: "small tlabel" + (t === S.pos ? " cur" : ""), transform: `rotate(-40 ${left + t * cw + cw / 2} ${top - 6})`, text: w }), S.tr, t));
     });
   }
   svg.append(svgEl("text", { x: 2, y: top + 8, class: "small", text: "unit 0" }));
@@ -163,7 +163,7 @@ export function renderPCA() {
   shown.forEach((q, t) => {
     const cur = t === S.pos;
     svg.append(svgEl("circle", { cx: sx(q[0]), cy: sy(q[1]), r: cur ? 7 : 4, fill: CM().viridis(t / Math.max(1, pts.length - 1)), class: cur ? "pt cur" : "pt", "data-tip": `step ${t + 1} (“${S.tr.tokens[t]}”): (${fmt(q[0], 2)}, ${fmt(q[1], 2)})` }));
-    svg.append(svgEl("text", { x: sx(q[0]) + 8, y: sy(q[1]) - 6, class: "small" + (cur ? " cur" : ""), text: S.tr.tokens[t] }));
+    svg.append(unkAt(svgEl("text", { x: sx(q[0]) + 8, y: sy(q[1]) - 6, class: "small" + (cur ? " cur" : ""), text: S.tr.tokens[t] }), S.tr, t));
   });
 }
 

@@ -5,7 +5,7 @@
 // svg, api: lib.js. Every number drawn is the server's.
 
 import { $, el, api, showError, clear } from "./lib.js";
-import { S, hiddenOf } from "./explorer-core.js";
+import { S, hiddenOf, unkAt } from "./explorer-core.js";
 import { renderUnrolled, renderHeatmap, renderDelta, renderPCA, renderGates } from "./explorer-trace.js";
 import { renderPred, renderSurprise, runCompare, renderCompare } from "./explorer-predict.js";
 import { LONG, PRESETS, RECALL, runGrads, runGenerate } from "./explorer-grads.js";
@@ -130,7 +130,7 @@ export function renderStep() {
 export function renderTokens() {
   const box = clear($("tokens"));
   S.tr.tokens.forEach((w, t) => {
-    box.append(el("button", { type: "button", class: "tok", role: "listitem", "data-t": t, "aria-label": `step ${t + 1}: ${w}`, onclick: () => { stop(); setPos(t); } }, w));
+    box.append(unkAt(el("button", { type: "button", class: "tok", role: "listitem", "data-t": t, "aria-label": `step ${t + 1}: ${w}`, onclick: () => { stop(); setPos(t); } }, w), S.tr, t));
   });
 }
 

@@ -2,7 +2,7 @@
 // /api/game/guess); the token to guess only ever arrives after the guess for it is committed.
 // Also the local high-score table (localStorage).
 
-import { $, el, api, showError } from "./lib.js";
+import { $, el, api, showError, markUnk } from "./lib.js";
 
 export const HS_KEY = "rnnlab.game.highscores.v1";
 
@@ -139,6 +139,8 @@ export function renderResult(r) {
   $("r-truth").textContent = show(res.truth);
   $("r-you").textContent = verdict(res.you.correct, res.guess, res.you.bits) + ` · you were ${Math.round(res.confidence * 100)}% sure`;
   $("r-you").className = res.you.correct ? "ok" : "miss";
+  // a typed guess outside the model's vocabulary can never be right: say so on the guess
+  if (res.you.unk) $("r-you").append(" · ", markUnk(el("span", { text: `“${res.guess}” is not a ${beat.state.unit} this model knows` }), true, beat.state.level));
   $("r-rnn").textContent = verdict(res.rnn.correct, res.rnn.guess, res.rnn.bits) + ` · p(truth) = ${fmt(res.rnn.p_truth, 3)}`;
   $("r-rnn").className = res.rnn.correct ? "ok" : "miss";
   const bars = $("r-top");

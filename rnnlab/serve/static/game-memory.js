@@ -1,7 +1,7 @@
 // The memory challenge: a clue, then the word that depends on it, further and further away
 // (/api/game/memory/levels, /answer), and every model's accuracy by distance (/curve).
 
-import { $, el, api, showError, svg as svgEl } from "./lib.js";
+import { $, el, api, showError, markUnk, svg as svgEl } from "./lib.js";
 import { fmt } from "./game-beat.js";
 
 // Okabe–Ito: colour-blind-safe line colours for the models
@@ -54,7 +54,7 @@ export async function answerLevel(lv, choice, li) {
     out.append(el("p", { class: r.correct ? "ok" : "miss", text: r.correct ? `✓ Right: “${r.answer}”.` : `✗ It is “${r.answer}”.` }));
     const bars = el("div", { class: "bars small" });
     for (const m of r.models) {
-      if (m.error) { bars.append(el("p", { class: "small", text: `${m.label}: ${m.error}` })); continue; }
+      if (m.error) { bars.append(el("p", { class: "small", text: `${m.label}: ${m.error}` })); if (m.unknown && m.unknown.length) bars.append(unknownLine(m)); continue; }
       const p = m.probs[r.answer];
       const row = el("div", { class: "barrow" + (m.correct ? " hit" : "") });
       const fill = el("span", { class: "fill" });
@@ -67,11 +67,20 @@ export async function answerLevel(lv, choice, li) {
         el("span", { class: "track" }, fill, mark),
         el("span", { class: "p", text: `${(p * 100).toFixed(0)}% “${r.answer}” (${shift >= 0 ? "+" : ""}${shift})` }));
       bars.append(row);
+      if (m.unknown && m.unknown.length) bars.append(unknownLine(m));
     }
     out.append(bars);
     out.append(el("p", { class: "small", text: `Black mark: with the other clue, “${r.other_prompt} …”.` }));
     renderMemScore();
   } catch (e) { showError("mem-error", e); }
+}
+
+// the prompt's words a model reads as unknown: its answer did not see them
+export function unknownLine(m) {
+  const p = el("p", { class: "small unk-line", "data-model": m.name }, `${m.label} reads `);
+  m.unknown.forEach((w, i) => p.append(i ? ", " : "", markUnk(el("span", { text: w }), true, m.level)));
+  p.append(m.level === "char" ? " as the unknown character" : " as <unk>");
+  return p;
 }
 
 export function renderMemScore() {

@@ -62,3 +62,22 @@ export function showError(target, err) {
   box.textContent = msg;
   box.hidden = !msg;
 }
+
+// ---- unknown tokens: what the model could not read ----------------------------------------
+// The server flags, aligned with the tokens, those the model reads as <unk> (a word model) or
+// as the unknown character U+FFFD (a char model): draw them dashed and muted, with this title.
+
+/** The tooltip of a token the model reads as unknown; `level` is "word" or "char". */
+export const unkTip = (level) => (level === "char"
+  ? "not in this model's vocabulary: read as the unknown character"
+  : "not in this model's vocabulary: read as <unk>");
+
+/** Mark `node` (an HTML or SVG element) as a token read as unknown when `unk` is true: class
+ * `unk` and the tooltip (the title attribute, or a <title> child in SVG). Returns `node`. */
+export function markUnk(node, unk, level) {
+  if (!unk) return node;
+  node.classList.add("unk");
+  if (node instanceof SVGElement) node.append(svg("title", { text: unkTip(level) }));
+  else node.setAttribute("title", unkTip(level));
+  return node;
+}

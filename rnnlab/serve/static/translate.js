@@ -2,7 +2,7 @@
 // attention (POST /api/translate), then animate it: encoder columns fill in (forward from the
 // left, backward from the right), then the decoder writes one word per step while the
 // attention heatmap gains a row.
-import { $, api, svg as svgEl } from "./lib.js";
+import { $, api, markUnk, svg as svgEl } from "./lib.js";
 
 let data = null, phase = 0, timer = null, playing = true;
 
@@ -46,6 +46,7 @@ function drawAttention(nRows) {
     const t = svg.appendChild(svgEl("text", { x: left + j * cw + cw / 2, y: top - 8, transform:
       `rotate(-40 ${left + j * cw + cw / 2} ${top - 8})` }));
     t.textContent = s;
+    markUnk(t, data.src_unk && data.src_unk[j], "word");
   });
   steps.forEach((st, i) => {
     const shown = i < nRows;
@@ -70,7 +71,7 @@ function render() {
   const sc = $("src-chips");
   sc.textContent = "";
   data.src_tokens.forEach((s, j) => {
-    const c = chip(s, sc, j < encDone || S - 1 - j < encDone ? "read" : "");
+    const c = markUnk(chip(s, sc, j < encDone || S - 1 - j < encDone ? "read" : ""), data.src_unk && data.src_unk[j], "word");
     if (phase <= S && (j === encDone - 1 || j === S - encDone)) c.setAttribute("aria-current", "step");
     if (decDone > 0 && data.attention) {
       const a = data.steps[decDone - 1].attention[j];

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from rnnlab.data import pairs as P
 from rnnlab.data.pairs import references
 from rnnlab.errors import CheckpointError, InputError
+from rnnlab.serve.analysis import unk_flags
 from rnnlab.tasks.demo.shipped import manifest
 from rnnlab.tasks.demo.sources import shipped_page_model
 from rnnlab.tasks.translate.builtin import builtin_run
@@ -150,6 +151,7 @@ def explain(tr, text: str, beam: int) -> dict[str, Any]:
     return {
         "text": t.text,
         "src_tokens": shown,
+        "src_unk": unk_flags(ids, P.UNK_ID),  # aligned with src_tokens (the <eos> included)
         "unknown": t.unknown,
         "encoder": {
             "forward": [[round(v, 3) for v in row[:SHOW_DIMS]] for row in fwd.tolist()],

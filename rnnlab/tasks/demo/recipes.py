@@ -80,8 +80,14 @@ RECIPES: list[Recipe] = [
     Recipe("rnn", "Vanilla RNN", "lm", "words", "english", {**WORD, "cell": "rnn", "layers": 1}),
     Recipe("gru", "GRU", "lm", "words", "english", {**WORD, "cell": "gru", "layers": 1}),
     Recipe("lstm", "LSTM", "lm", "words", "english", {**WORD, "cell": "lstm", "layers": 1}),
-    Recipe("deep", "Deep GRU (2 layers)", "lm", "words", "english",
-           {**WORD, "cell": "gru", "layers": 2}),  # fmt: skip
+    Recipe(
+        "deep",
+        "Deep GRU (2 layers)",
+        "lm",
+        "words",
+        "english",
+        {**WORD, "cell": "gru", "layers": 2},
+    ),  # fmt: skip
     Recipe("bigru", "Bidirectional GRU (fill-in)", "fill", "words", "english", FILL),
     Recipe(
         "shakespeare",
@@ -90,15 +96,33 @@ RECIPES: list[Recipe] = [
         "chars",
         "shakespeare",
         dict(
-            level="char", cell="lstm", layers=1, hidden=512, embed=64, dropout=0.1,
-            seq_len=100, batch=32, lr=2e-3, steps=6000, warmup=100, seed=0, threads=1,
+            level="char",
+            cell="lstm",
+            layers=1,
+            hidden=512,
+            embed=64,
+            dropout=0.1,
+            seq_len=100,
+            batch=32,
+            lr=2e-3,
+            steps=6000,
+            warmup=100,
+            seed=0,
+            threads=1,
             eval_every=500,
         ),  # fmt: skip
     ),
-    Recipe("recall-rnn", "Vanilla RNN (recall task)", "lm", "recall", "recall",
-           {**RECALL, "cell": "rnn"}),  # fmt: skip
-    Recipe("recall-lstm", "LSTM (recall task)", "lm", "recall", "recall",
-           {**RECALL, "cell": "lstm"}),  # fmt: skip
+    Recipe(
+        "recall-rnn",
+        "Vanilla RNN (recall task)",
+        "lm",
+        "recall",
+        "recall",
+        {**RECALL, "cell": "rnn"},
+    ),  # fmt: skip
+    Recipe(
+        "recall-lstm", "LSTM (recall task)", "lm", "recall", "recall", {**RECALL, "cell": "lstm"}
+    ),  # fmt: skip
     Recipe(
         "translate",
         "English → French (GRU encoder-decoder, attention)",
@@ -106,8 +130,19 @@ RECIPES: list[Recipe] = [
         "translate",
         "eng-fra-74k",
         dict(
-            cell="gru", embed=128, hidden=192, layers=1, dropout=0.2, attention=True,
-            max_len=12, min_freq=2, batch=64, lr=3e-3, steps=4000, seed=0, threads=1,
+            cell="gru",
+            embed=128,
+            hidden=192,
+            layers=1,
+            dropout=0.2,
+            attention=True,
+            max_len=12,
+            min_freq=2,
+            batch=64,
+            lr=3e-3,
+            steps=4000,
+            seed=0,
+            threads=1,
         ),  # fmt: skip
     ),
     Recipe(

@@ -18,14 +18,18 @@ TOLERANCE = {"val_loss": 2e-3, "val_bpc": 2e-3, "val_ppl": 0.005, "recall_accura
 
 def test_every_recipe_is_shipped_and_recorded():
     man = manifest()
-    assert available() == [r.name for r in RECIPES], "run `rnnlab demo --build` for the missing ones"
+    assert available() == [r.name for r in RECIPES], (
+        "run `rnnlab demo --build` for the missing ones"
+    )
     for name, e in man.items():
         r = BY_NAME[name]
         assert e["seed"] == r.settings["seed"] and e["settings"] == r.settings, (
             f"{name}: the recipe changed since its build: rebuild it (`{e['command']}`)"
         )
         assert len(e["data_sha256"]) == 64 and e["training_seconds"] > 0 and e["steps"] > 0
-        assert e["metrics"] and e["size_bytes"] > 0 and e["command"].startswith("rnnlab demo --build")
+        assert (
+            e["metrics"] and e["size_bytes"] > 0 and e["command"].startswith("rnnlab demo --build")
+        )
 
 
 def test_shipped_models_fit_the_size_budget():

@@ -85,8 +85,34 @@ def test_translate_page_in_chromium(run_dir, monkeypatch):
             assert pg.inner_text("#out-text") == want.text
             n_cells = pg.locator("#att rect.cell").count()
             assert n_cells == len(want.tgt_tokens) * len(want.src_tokens)
+            # a word outside the source vocabulary: its chip is drawn as unknown
+            pg.fill("#tr-text", "twenty zebra")
+            pg.press("#tr-text", "Enter")
+            pg.wait_for_selector("#src-chips .tok.unk")
+            chips = pg.locator("#src-chips .tok.unk")
+            assert chips.count() == 1 and chips.inner_text() == "zebra→<unk>"
+            tip = chips.get_attribute("title")
+            assert tip == "not in this model's vocabulary: read as <unk>"
             b.close()
     finally:
         server.should_exit = True
         th.join(5)
     assert not problems, problems
+
+
+def test_translate_view_flags_unknown_source_words(tiny):
+    """``src_unk`` is aligned with ``src_tokens`` and True exactly where the source vocabulary
+    has no entry (an untrained model: only the reading of the source is checked)."""
+    from rnnlab.data import pairs as P
+    from rnnlab.serve.views.translate import explain
+    from rnnlab.tasks.translate.infer import Translator
+
+    src = P.Vocab([*P.SPECIALS, "one", "two", "three", "four", "five", "six", "seven"])
+    tgt = P.Vocab([*P.SPECIALS, "un", "deux", "trois", "quatre", "cinq"])
+    tr = Translator(tiny(), src, tgt, {"data": {"lower": True}, "model": {}})
+    d = explain(tr, "one zebra two", beam=1)
+    assert d["src_unk"] == [i == P.UNK_ID for i in src.encode(P.tokenize("one zebra two"))] + [
+        False
+    ]
+    assert d["src_unk"] == [False, True, False, False] and len(d["src_tokens"]) == 4
+    assert d["unknown"] == ["zebra"]
