@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: setup test demo lint format bench clean
+.PHONY: setup test demo demo-models lint format bench clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,11 @@ test: setup
 
 demo: $(RUN_STAMP)
 	$(BIN)/rnnlab demo
+
+# rebuild every shipped demo model from ../shared/data (about an hour on 2 cores; see
+# rnnlab/tasks/demo/recipes.py), then commit rnnlab/tasks/demo/models/ if they changed
+demo-models: $(RUN_STAMP)
+	$(BIN)/rnnlab demo --build --no-serve
 
 lint: setup
 	$(BIN)/ruff check rnnlab tests benchmarks

@@ -46,10 +46,10 @@ def load_models(smoke: bool, workdir: Path):
 
     if not smoke:
         from rnnlab.serve.demo import demo_registry
-        from rnnlab.tasks.demo.build import ensure_demo
+        from rnnlab.tasks.demo.sources import demo_models
 
         train = corpus_text("train")
-        return demo_registry(ensure_demo(no_train=True)), lambda _name: train
+        return demo_registry(demo_models(no_train=True)), lambda _name: train
 
     from rnnlab.tasks.lm.train import train_lm
 

@@ -45,9 +45,9 @@ def main() -> None:
 
     from rnnlab.serve.app import create_app
     from rnnlab.serve.demo import demo_registry
-    from rnnlab.tasks.demo.build import ensure_demo
+    from rnnlab.tasks.demo.sources import demo_models
 
-    reg = demo_registry(ensure_demo())
+    reg = demo_registry(demo_models(no_train=True))
     reg.load_all()
     client = TestClient(create_app(reg))
     n_words = len(SENTENCE.split())

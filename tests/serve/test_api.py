@@ -72,7 +72,8 @@ def test_trace_hidden_states_and_predictions_match_the_model(api_client, lm_regi
             assert step["bits"] == pytest.approx(-math.log2(step["p"]), abs=1e-3)
         else:
             assert step["target"] is None and step["p"] is None
-    bits = [s["bits"] for s in d["steps"] if s["bits"] is not None]
+    # the mean is over targets the model knows (an unknown one is the surprise at <unk>)
+    bits = [s["bits"] for s in d["steps"] if s["bits"] is not None and not s["target_unk"]]
     assert d["mean_bits"] == pytest.approx(sum(bits) / len(bits), abs=1e-3)
 
 
@@ -269,24 +270,31 @@ def _cli(monkeypatch, capsys, *args):
 
 def test_cli_errors_are_one_line(monkeypatch, capsys, tmp_path, lm_runs):
     monkeypatch.setenv("RNNLAB_HOME", str(tmp_path / "home"))
+    # an installation without shipped word models and an empty cache
+    monkeypatch.setattr("rnnlab.tasks.demo.sources.available", lambda: [])
     code, err = _cli(monkeypatch, capsys, "demo", "--no-train")
-    assert code == 2 and "no trained demo models" in err and "Traceback" not in err
+    assert code == 2 and "no shipped demo models" in err and "Traceback" not in err
     code, err = _cli(monkeypatch, capsys, "serve", str(tmp_path / "nope"))
     assert code == 3 and "does not exist" in err
     code, err = _cli(monkeypatch, capsys, "demo", "--no-train", "--retrain")
     assert code == 2 and "contradict" in err
+    code, err = _cli(monkeypatch, capsys, "demo", "--only", "gru")
+    assert code == 2 and "--build" in err
+    code, err = _cli(monkeypatch, capsys, "demo", "--build", "--only", "gpt", "--no-serve")
+    assert code == 2 and "no shipped model named 'gpt'" in err
 
 
-def test_demo_cache_lives_under_rnnlab_home(monkeypatch, tmp_path):
+def test_live_demo_cache_lives_under_rnnlab_home(monkeypatch, tmp_path):
     from rnnlab.serve.demo import demo_registry
-    from rnnlab.tasks.demo import build as demo
+    from rnnlab.tasks.demo import live
+    from rnnlab.tasks.demo.sources import _live
 
     monkeypatch.setenv("RNNLAB_HOME", str(tmp_path))
-    root = demo.demo_root()
-    assert root.parent == tmp_path / "demo" and not demo.is_trained(root)
-    names = [n for n, *_ in demo.MODELS]
+    root = live.demo_root()
+    assert root.parent == tmp_path / "demo" and not live.is_trained(root)
+    names = [n for n, *_ in live.MODELS]
     assert names == ["rnn", "gru", "lstm", "deep", "bigru"]
-    reg = demo_registry(root)
+    reg = demo_registry(_live(root))
     assert reg.names() == names
     with pytest.raises(KeyError):
         reg.get("gpt")

@@ -130,7 +130,7 @@ def test_switch_architecture_and_compare(page):
     _wait_for(page, "window.explorerState.tr.model === 'bi'")
     assert page.is_disabled("#dir") is False  # a bidirectional model has two directions
     page.select_option("#dir", "1")
-    ref = _api(page, "/api/trace", {"model": "bi", "text": "The cat sat on the mat"})
+    ref = _api(page, "/api/trace", {"model": "bi", "text": "The cat sat on the bed"})
     v = page.query_selector("#heatmap rect[data-t='0'][data-u='3']").get_attribute("data-v")
     assert float(v) == pytest.approx(ref["hidden"][0][1][0][3])
     assert "both sides" in page.inner_text("#pred-explain")
@@ -258,7 +258,7 @@ UNK_TIP = "not in this model's vocabulary: read as <unk>"
 def test_unknown_word_is_drawn_as_unknown(page):
     """A word outside the vocabulary: dashed `unk` token with the exact tooltip in every view
     of the trace, and "unknown word" (not a surprise spike) where it is the target."""
-    odd, text = "zyzzyvas", "The cat saw zyzzyvas on the mat"
+    odd, text = "zyzzyvas", "The cat saw zyzzyvas in the house"
     page.select_option("#model", "lstm")
     page.fill("#text", text)
     page.click("#read")

@@ -11,7 +11,7 @@ from rnnlab.serve.app import create_app
 from rnnlab.serve.registry import ModelRegistry
 
 ODD = "zyzzyvas"  # in no training sentence of the tiny models
-TEXT = f"The cat saw {ODD} on the mat"
+TEXT = f"The cat saw {ODD} in the house"
 
 
 def expected_unk(lm, text: str) -> list[bool]:
@@ -58,7 +58,7 @@ def test_gradients_generate_predict_flag_unknown_words(api_client, lm_registry):
     g = g.json()
     assert g["unk"] == want and g["target"] == ODD and g["target_unk"] is True
     g = api_client.post("/api/gradients", json={"model": "rnn", "text": TEXT}).json()
-    assert g["target"] == "mat" and g["target_unk"] is False
+    assert g["target"] == "house" and g["target_unk"] is False
     p = api_client.post("/api/predict", json={"model": "rnn", "text": TEXT}).json()
     assert p["unk"] == want
     q = api_client.post("/api/generate", json={"model": "rnn", "prompt": TEXT, "length": 2})

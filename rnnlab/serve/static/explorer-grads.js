@@ -8,7 +8,7 @@ import { CM, S, fmt, pct, info, bars, unkAt, unkWord } from "./explorer-core.js"
 // ---- gradients ---------------------------------------------------------------------------
 
 export const LONG = "The cat that my grandmother found in the garden last summer when it was raining sat on the";
-export const PRESETS = ["The cat sat on the mat", "I love eating", "She went to the", "The boys near the door are happy", "Mary said that she was tired"];
+export const PRESETS = ["The cat sat on the bed", "I love eating", "She went to the", "The boys near the door are happy", "Mary said that she was tired"];
 // a line of the recall task (rnnlab.data.synthetic.recall_lines(1, 7, min_gap=30, max_gap=30)):
 // the last word is the key, 32 words back
 export const RECALL = "remember pepper blue cat door small hat hat big car cup fast slow happy cat sad book tree house new warm tree hat house big slow cold fast book cat small big recall pepper";

@@ -2,7 +2,7 @@
 // every served model reading the same text side by side (/api/trace for each).
 
 import { $, el, api, clear, svg as svgEl, unkTip } from "./lib.js";
-import { CM, S, fmt, pct, START, bars, levelOf, unkAt, unkWord } from "./explorer-core.js";
+import { CM, S, fmt, pct, info, START, bars, levelOf, unkAt, unkWord } from "./explorer-core.js";
 
 // what a step's target tells: an unknown target's p is that of <unk>, not a surprise at the word
 export const targetText = (r, s) => (s.target_unk
@@ -71,12 +71,15 @@ export function renderSurprise() {
 
 // ---- compare ----------------------------------------------------------------------------
 
+// the models read side by side: those of the current model's group (words, chars, recall)
+const peers = () => S.models.filter((m) => (m.group || "words") === (info(S.model).group || "words"));
+
 export async function runCompare(text) {
   S.compare = {};
   const seq = (S.cmpSeq = (S.cmpSeq || 0) + 1);
   const box = clear($("compare"));
   box.append(el("p", { class: "hint", text: "Reading with every model…" }));
-  const res = await Promise.all(S.models.map((m) => api("/api/trace", { model: m.name, text, k: 3 }).catch((e) => ({ error: e.message, model: m.name, label: m.label }))));
+  const res = await Promise.all(peers().map((m) => api("/api/trace", { model: m.name, text, k: 3 }).catch((e) => ({ error: e.message, model: m.name, label: m.label }))));
   if (seq !== S.cmpSeq) return;
   for (const r of res) S.compare[r.model] = r;
   renderCompare();
@@ -84,7 +87,7 @@ export async function runCompare(text) {
 
 export function renderCompare() {
   const box = clear($("compare"));
-  for (const m of S.models) {
+  for (const m of peers()) {
     const tr = S.compare[m.name];
     const col = el("div", { class: "cmp" + (m.name === S.model ? " current" : ""), "data-model": m.name });
     col.append(el("h3", { text: m.label }));

@@ -14,13 +14,22 @@ import { loadCard, loadCompareTable, markCompareRow } from "./explorer-cards.js"
 
 // ---- models ----------------------------------------------------------------------------
 
+const GROUP_LABELS = {
+  words: "Word models: everyday English",
+  chars: "Character model: Shakespeare",
+  recall: "Recall task (the gradient demo)",
+};
+
 export async function loadModels() {
   const d = await api("/api/models");
   S.models = d.models;
   const names = S.models.map((m) => m.name);
   for (const id of ["model", "grad-a", "grad-b", "gen-model"]) clear($(id));
+  const groups = {};
   for (const m of S.models) {
-    $("model").append(el("option", { value: m.name, text: m.label }));
+    const g = m.group || "words";
+    if (!groups[g]) $("model").append((groups[g] = el("optgroup", { label: GROUP_LABELS[g] || g })));
+    groups[g].append(el("option", { value: m.name, text: m.label }));
     $("grad-a").append(el("option", { value: m.name, text: m.label }));
     $("grad-b").append(el("option", { value: m.name, text: m.label }));
     if (m.causal) $("gen-model").append(el("option", { value: m.name, text: m.label }));

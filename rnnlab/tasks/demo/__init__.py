@@ -1,8 +1,11 @@
-"""The explorer's demo models (``rnnlab demo``).
+"""The demo's models: shipped in the package, pre-trained on real data.
 
-Which file has what:
-
-* ``build.py`` the recipes, training them once on the built-in corpus and caching them
-  (``ensure_demo``, ``train_demo``, ``demo_root``); serving them is
-  ``rnnlab.serve.demo.demo_registry``.
+    recipes.py   every shipped model declared once: data, settings, seed, step budget (no torch)
+    build.py     ``rnnlab demo --build``: train each recipe from ../shared/data, compact the
+                 weights into models/<name>, measure, record models/manifest.json
+    shipped.py   where the shipped models are, the manifest, ``measure`` (held-out metrics)
+    sources.py   which models ``rnnlab demo`` serves (shipped, or trained live)
+    live.py      ``rnnlab demo --retrain``: the five word models trained live, with a progress bar
+    recall.py    the recall task behind the gradient view's default pair
+    models/      the shipped weights, manifest.json and NOTICE.md (sources and licences)
 """

@@ -158,6 +158,8 @@ def test_speech_view_api(tiny_run, tiny_fsdd, tmp_path, monkeypatch):
 
     client = TestClient(create_app(ModelRegistry()))
     monkeypatch.delenv("RNNLAB_SPEECH_RUN", raising=False)
+    # an installation without the shipped model (tests/tasks/demo checks the shipped one)
+    monkeypatch.setattr("rnnlab.serve.views.speech.shipped_page_model", lambda name: None)
     m = client.get("/api/speech/model").json()
     assert m["available"] is False and "rnnlab speech train" in m["how_to"]
     assert client.post("/api/speech/transcribe?sample=x").status_code == 503
