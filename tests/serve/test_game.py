@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from fastapi.testclient import TestClient
 
+from rnnlab.data.builtin import corpus_text
 from rnnlab.serve.app import create_app
 from rnnlab.serve.game.beat import player_bits
 from rnnlab.serve.game.memory import memory_item, model_answers
@@ -380,3 +381,16 @@ def test_game_page_and_nav(client):
     models = client.get("/api/game/models").json()["models"]
     assert [m["name"] for m in models] == ["rnn", "gru", "char"]
     assert models[0]["sentences"] == 2
+
+
+def test_recall_task_models_do_not_play_and_memory_wants_word_models(lm_runs):
+    from rnnlab.serve.game.players import causal_names
+    from rnnlab.serve.registry import ModelRegistry
+
+    reg = ModelRegistry()
+    reg.add_run("rnn", lm_runs / "rnn", heldout=corpus_text("val"))
+    reg.add_run("recall", lm_runs / "lstm", meta={"group": "recall"})
+    reg.add_run("chars", lm_runs / "deep", meta={"group": "chars"})
+    reg.add_run("bi", lm_runs / "bi")
+    assert causal_names(reg) == ["rnn", "chars"]  # fill-in and recall models cannot play
+    assert causal_names(reg, ("words",)) == ["rnn"]

@@ -146,7 +146,7 @@ def levels(reg: ModelRegistry, kind: str, seed: int) -> dict[str, Any]:
         **KINDS[kind],
         "seed": seed,
         "levels": out,
-        "models": [{"name": n, "label": reg.get(n).label} for n in causal_names(reg)],
+        "models": [{"name": n, "label": reg.get(n).label} for n in causal_names(reg, ("words",))],
     }
 
 
@@ -160,7 +160,7 @@ def answer(reg: ModelRegistry, kind: str, level: int, seed: int, choice: str) ->
     if choice not in options:
         raise InputError(f"choice must be one of {options}, got {choice!r}")
     models = []
-    for n in causal_names(reg):
+    for n in causal_names(reg, ("words",)):
         lm = reg.get(n)
         reads = {"level": lm.tokenizer.level, "unknown": unknown_words(lm, prompt)}
         try:
@@ -228,7 +228,7 @@ def curve(reg: ModelRegistry, kind: str, items: int) -> dict[str, Any]:
     if not 1 <= items <= 50:
         raise InputError(f"items must be 1..50, got {items}")
     out = []
-    for n in causal_names(reg):
+    for n in causal_names(reg, ("words",)):
         lm = reg.get(n)
         key = f"game.curve.{kind}.{items}"
         if key not in lm.cache:

@@ -20,9 +20,16 @@ WORD_LEN = (4, 14)  # playable held-out sentences: tokens (word models) ...
 CHAR_LEN = (12, 40)  # ... or characters (char models)
 
 
-def causal_names(reg: ModelRegistry) -> list[str]:
-    """The models one can play against: next-word models (fill-in models cannot play)."""
-    return [n for n in reg.names() if reg.get(n).causal]
+PLAYABLE_GROUPS = ("words", "chars")  # not the recall-task pair: its text is not a language
+
+
+def causal_names(reg: ModelRegistry, groups: tuple[str, ...] = PLAYABLE_GROUPS) -> list[str]:
+    """The models one can play against: next-word models (fill-in models cannot play) of
+    ``groups`` (a model's ``meta["group"]``, "words" when it has none)."""
+    return [
+        n for n in reg.names()
+        if reg.get(n).causal and reg.get(n).meta.get("group", "words") in groups
+    ]  # fmt: skip
 
 
 def player(reg: ModelRegistry, name: str) -> LoadedModel:
