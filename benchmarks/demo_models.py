@@ -180,6 +180,35 @@ def _metric(card: dict) -> str:
     return f"{rows[0]['label']} {rows[0]['value']:.3g}" if rows else "–"
 
 
+def recall_pair(pair: list) -> None:
+    """The gradient view's default pair: held-out recall accuracy, the key's share of the
+    gradient by gap (median of 30 lines), and the verdict the page prints on its preset line."""
+    if len(pair) != 2:
+        return
+    import statistics
+
+    from rnnlab.data.synthetic import recall_lines
+    from rnnlab.serve.gradients import default_word, gradient_verdict, gradients
+    from rnnlab.tasks.demo.recall import VAL_LINES, key_gradient, recall_accuracy, recall_corpus
+
+    val = recall_corpus(0)[1].splitlines()
+    print(f"\nRecall pair: accuracy on the {VAL_LINES} held-out lines (chance 1 in 8) and "
+          "‖∂L/∂h_key‖ / ‖∂L/∂h_target‖, median of 30 lines per gap (seed 99).\n")  # fmt: skip
+    gaps = (10, 20, 30, 40)
+    print("| model | recall accuracy | " + " | ".join(f"gap {g}" for g in gaps) + " |")
+    print("|---|---:|" + "---:|" * len(gaps))
+    for lm in pair:
+        row = [f"{100 * recall_accuracy(lm.model, val):.1f}%"]
+        for g in gaps:
+            ls = recall_lines(30, 99, min_gap=g, max_gap=g)
+            row.append(f"{statistics.median(key_gradient(lm.model, x) for x in ls):.2g}")
+        print(f"| {lm.label} | " + " | ".join(row) + " |")
+    line = recall_lines(1, 7, min_gap=30, max_gap=30)[0]
+    a, b = (gradients(lm, line) for lm in pair)
+    v = gradient_verdict(a, b, default_word(line, a["target_index"] - a["offset"]))
+    print(f"\nThe page's default line ({len(line.split())} words): {v['text']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="two tiny word models trained here")
@@ -239,6 +268,8 @@ def main() -> None:
                 f"| {lm.label}{note} | {o['tokens']} | {100 * o['unk']:.1f}% | {o['bits']:.2f} "
                 f"| {o['unigram']:.2f} | {o['bits_known']:.2f} | {o['unigram_known']:.2f} |"
             )
+
+        recall_pair([lm for lm in models if card(lm)["group"] == "recall"])
 
         short, para = paragraph(lines, 20), paragraph(lines, 70)
         client = TestClient(create_app(reg))

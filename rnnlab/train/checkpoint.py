@@ -165,7 +165,7 @@ def quantize(tensors: dict[str, torch.Tensor], int8_min: int = 65536) -> dict[st
     (['b', 'w:int8', 'w:scale'], torch.float16)
     """
     out: dict[str, torch.Tensor] = {}
-    for k, v in tensors.items():
+    for k, v in sorted(tensors.items()):  # one order, so that the same weights give one file
         if not v.is_floating_point():
             out[k] = v
         elif v.dim() == 2 and v.numel() >= int8_min:

@@ -107,6 +107,7 @@ def _ship(recipe: Recipe, run: Path, dest: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
     pack_run(run, dest)
+    shutil.copyfile(run / "log.jsonl", dest / "log.jsonl")  # the card's training curve
     if recipe.kind == "translate":  # the first N_TEST_PAIRS test sources, every reference
         split = json.loads((run / SPLIT_FILE).read_text(encoding="utf-8"))
         keep = list(dict.fromkeys(s for s, _ in split["test"]))[:N_TEST_PAIRS]

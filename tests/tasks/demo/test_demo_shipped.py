@@ -56,3 +56,26 @@ def test_shipped_model_reproduces_its_recorded_metric(name):
     assert set(got) == set(recorded)
     for k, v in recorded.items():
         assert got[k] == pytest.approx(v, abs=TOLERANCE[k]), f"{name} {k}: {got[k]} vs recorded {v}"
+
+
+def test_pages_serve_the_shipped_translator_and_recogniser(monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from rnnlab.serve.app import create_app
+    from rnnlab.serve.registry import ModelRegistry
+
+    monkeypatch.delenv("RNNLAB_TRANSLATE_RUN", raising=False)
+    monkeypatch.delenv("RNNLAB_SPEECH_RUN", raising=False)
+    client = TestClient(create_app(ModelRegistry()))
+    info = client.get("/api/translate/info").json()
+    assert info["run"] == "shipped with rnnlab" and not info["numbers_only"]
+    assert info["card"]["metrics"] == manifest()["translate"]["metrics"] and info["examples"]
+    assert "/" not in info["run"] and "../" not in info["pairs"]  # no server paths
+    t = client.post("/api/translate", json={"text": "I love eating pizza.", "beam": 1}).json()
+    assert t["text"] and "six cent" not in t["text"]  # a sentence, not number words
+    m = client.get("/api/speech/model").json()
+    assert m["available"] and m["run"] == "shipped with rnnlab" and len(m["samples"]) == 20
+    name = m["samples"][0]
+    assert client.get(f"/api/speech/sample/{name}").content[:4] == b"RIFF"
+    d = client.post(f"/api/speech/transcribe?sample={name}").json()
+    assert d["digits"] and len(d["posteriors"][0]) == 11
