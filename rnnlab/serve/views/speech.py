@@ -40,7 +40,8 @@ N_SAMPLES = 30
 HOW_TO = (
     "rnnlab speech train --data ../shared/data/fsdd --task connected --time-budget 10m "
     "--out runs/speech-connected\n"
-    "RNNLAB_SPEECH_RUN=runs/speech-connected rnnlab serve"
+    "RNNLAB_SPEECH_RUN=runs/speech-connected rnnlab demo\n"
+    "# or rebuild the model rnnlab ships: rnnlab demo --build --only speech"
 )
 _NAME = re.compile(r"^\d_[A-Za-z0-9-]+_\d+\.wav$")
 

@@ -2,8 +2,8 @@
 
 For each recipe (``recipes.RECIPES``): train it with its seed and step budget into a work folder
 (a finished run there with the same settings is reused, so an interrupted build resumes model
-by model), compact the weights (``train.checkpoint.pack_run``: fp16, int8 rows for embeddings
-and output layers) into ``models/<name>``, measure the shipped weights on their held-out split
+by model), compact the weights (``train.checkpoint.pack_run``: fp16, int8 rows for matrices of
+64k elements or more) into ``models/<name>``, measure the shipped weights on their held-out split
 (``shipped.measure``) and record in ``models/manifest.json``: the data and its SHA-256, the
 seed, the settings, the training time and steps, the metrics, the size on disk, the machine.
 
