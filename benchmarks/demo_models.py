@@ -29,7 +29,8 @@ import torch
 from fastapi.testclient import TestClient
 
 HERE = Path(__file__).resolve().parent
-SENTENCES = HERE / "ordinary_sentences.txt"
+SENTENCES = HERE / "ordinary_sentences.txt"  # 8-14 words: longer than any training sentence
+SHORT = HERE / "ordinary_short.txt"  # 5-8 words: the length of the training sentences
 EN_FR = HERE.parent.parent / "shared" / "data" / "eng-fra" / "eng-fra-74k.txt"
 
 TrainText = Callable[[str], str]  # model name -> the text it was trained on
@@ -84,8 +85,42 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s.strip().lower())
 
 
-def read_sentences() -> list[str]:
-    return [s.strip() for s in SENTENCES.read_text(encoding="utf-8").splitlines() if s.strip()]
+def read_sentences(path: Path) -> list[str]:
+    return [s.strip() for s in path.read_text(encoding="utf-8").splitlines() if s.strip()]
+
+
+def surprise_table(words: list, lines: list[str], path: Path, corpus: Path, train_text) -> None:
+    """Unknown share and mean surprise of the word models on one file of ordinary sentences,
+    beside the unigram of the same training text."""
+    overlap = corpus_overlap(lines, corpus)
+    if overlap is None:
+        check = f"{corpus} is absent: not checked against the corpus"
+    elif overlap:
+        check = f"WARNING, in the corpus: {overlap}"
+    else:
+        check = f"none is a line of {corpus.name}'s English side"
+    n_words = [len(x.split()) for x in lines]
+    print(
+        f"\n{len(lines)} ordinary sentences of {min(n_words)}-{max(n_words)} words "
+        f"({path.name}; {check})."
+    )
+    print(
+        "Surprise: mean −log2 p over the same tokens (words and punctuation); the last two"
+        " columns leave out the `<unk>` targets (how likely a model finds `<unk>` depends on"
+        " how often its training text had one).\n"
+    )
+    print(
+        "| model | tokens | unknown (<unk>) | surprise, bits/token | unigram, bits/token "
+        "| surprise, known tokens | unigram, known tokens |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for lm in words:
+        o = ordinary_text(lm, lines, train_text(lm.name))
+        note = "" if lm.causal else " (fill-in: each word from both sides)"
+        print(
+            f"| {lm.label}{note} | {o['tokens']} | {100 * o['unk']:.1f}% | {o['bits']:.2f} "
+            f"| {o['unigram']:.2f} | {o['bits_known']:.2f} | {o['unigram_known']:.2f} |"
+        )
 
 
 def corpus_overlap(lines: list[str], corpus: Path) -> list[str] | None:
@@ -223,8 +258,7 @@ def main() -> None:
     from rnnlab.serve.app import create_app
     from rnnlab.serve.cards import card
 
-    lines = read_sentences()
-    overlap = corpus_overlap(lines, args.corpus)
+    lines = read_sentences(SENTENCES)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             reg, train_text = load_models(args.smoke, Path(tmp))
@@ -244,30 +278,8 @@ def main() -> None:
             )
 
         words = [lm for lm in models if card(lm)["group"] == "words"]
-        if overlap is None:
-            check = f"{args.corpus} is absent: not checked against the corpus"
-        elif overlap:
-            check = f"WARNING, in the corpus: {overlap}"
-        else:
-            check = f"none is a line of {args.corpus.name}'s English side"
-        print(f"\n{len(lines)} ordinary sentences ({SENTENCES.name}; {check}).")
-        print(
-            "Surprise: mean −log2 p over the same tokens (words and punctuation); the last two"
-            " columns leave out the `<unk>` targets (how likely a model finds `<unk>` depends on"
-            " how often its training text had one).\n"
-        )
-        print(
-            "| model | tokens | unknown (<unk>) | surprise, bits/token | unigram, bits/token "
-            "| surprise, known tokens | unigram, known tokens |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for lm in words:
-            o = ordinary_text(lm, lines, train_text(lm.name))
-            note = "" if lm.causal else " (fill-in: each word from both sides)"
-            print(
-                f"| {lm.label}{note} | {o['tokens']} | {100 * o['unk']:.1f}% | {o['bits']:.2f} "
-                f"| {o['unigram']:.2f} | {o['bits_known']:.2f} | {o['unigram_known']:.2f} |"
-            )
+        for path in (SHORT, SENTENCES):
+            surprise_table(words, read_sentences(path), path, args.corpus, train_text)
 
         recall_pair([lm for lm in models if card(lm)["group"] == "recall"])
 

@@ -127,9 +127,10 @@ def card(lm: LoadedModel) -> dict[str, Any]:
         "training_seconds": seconds_trained(lm),
         "size_bytes": size_on_disk(lm),
         "command": lm.meta.get("command"),
+        "limits": lm.meta.get("limits"),
         "config": {k: v for k, v in flat.items() if k not in skip and _small(v)},
         "curve": curve,
-        "run_dir": str(lm.run_dir) if lm.run_dir else None,
+        "run_dir": lm.run_dir.name if lm.run_dir else None,  # a name: no server paths
     }
 
 

@@ -247,7 +247,8 @@ class Card(Arch):
     command: str | None = Field(description='how it was made, e.g. "rnnlab demo --build"')
     config: dict[str, Any]
     curve: Curve
-    run_dir: str | None
+    run_dir: str | None = Field(None, description="the run folder's name (not its path)")
+    limits: str | None = Field(None, description="what the model is known not to do well")
 
 
 class CompareRow(Out):

@@ -46,6 +46,7 @@ export async function loadCard() {
     ["Training time", duration(c.training_seconds)],
     ["Size on disk", bytes(c.size_bytes)],
   ];
+  if (c.limits) rows.push(["Limits", c.limits]);
   if (c.command) rows.push(["Made with", el("code", { text: c.command })]);
   const tb = el("table", { class: "kv" }, rows.map(([k, v, key]) => el("tr", { "data-key": key || k }, el("th", { text: k }), el("td", {}, v))));
   clear($("model-card")).append(tb);

@@ -58,6 +58,15 @@ DATA: dict[str, tuple[str, str]] = {
     ),
 }
 
+# what the models of a data set are known not to do well (the model card says it)
+LIMITS: dict[str, str] = {
+    "english": (
+        "Its sentences are short: 1 to 9 words, 95% of them at most 6. On a longer sentence "
+        "the model expects the sentence to have ended after about five words, so the words "
+        "after that look very surprising to it."
+    ),
+}
+
 # the five word models: one size, one corpus, one budget, so only the architecture differs.
 # 128-d tied embeddings (the output layer reuses them) keep each under 1.5 MB; about four
 # passes over the 290k training words.

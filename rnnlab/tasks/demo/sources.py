@@ -14,7 +14,7 @@ from typing import Any
 from rnnlab.data.builtin import DESCRIPTION, corpus_text
 from rnnlab.errors import InputError
 from rnnlab.tasks.demo import live
-from rnnlab.tasks.demo.recipes import BY_NAME
+from rnnlab.tasks.demo.recipes import BY_NAME, LIMITS
 from rnnlab.tasks.demo.shipped import available, heldout_text, manifest, model_dir
 
 EXPLORABLE = ("words", "chars", "recall")  # groups the explorer shows (the others have pages)
@@ -35,12 +35,16 @@ class DemoModel:
 
 def _shipped(name: str) -> DemoModel:
     r, entry = BY_NAME[name], manifest()[name]
-    meta = {**entry, "group": r.group, "shipped": True}
+    meta = {**entry, "group": r.group, "shipped": True, "limits": LIMITS.get(r.data)}
     return DemoModel(name, r.label, r.group, model_dir(name), lambda r=r: heldout_text(r), meta)
 
 
 def _live(root: Path) -> list[DemoModel]:
-    meta = {"data": DESCRIPTION + " (trained live by `rnnlab demo --retrain`)", "group": "words"}
+    meta = {
+        "data": DESCRIPTION + " (trained live by `rnnlab demo --retrain`)",
+        "group": "words",
+        "limits": LIMITS["english"],
+    }
     return [
         DemoModel(n, label, "words", root / n, lambda: corpus_text("val"), dict(meta))
         for n, label, *_ in live.MODELS
