@@ -4,7 +4,7 @@ data; the outputs are committed, see ``NOTICE.md``):
 * ``english.txt.gz``: the distinct English sentences of ``eng-fra-74k.txt`` (Tatoeba), one a
   line, in the file's order, unchanged except for trimmed whitespace;
 * ``shakespeare_val.txt.gz``: the last 10% of Tiny Shakespeare, the held-out part the
-  character-level demo model is validated on (``rnnlab.tasks.lm`` holds out the last 10%).
+  character-level demo model is validated on (the language-model task holds out the last 10%).
 
     .venv/bin/python -m rnnlab.data.builtin.build_corpus ../shared/data
 """
@@ -20,7 +20,7 @@ ENGLISH = HERE / "english.txt.gz"
 SHAKESPEARE_VAL = HERE / "shakespeare_val.txt.gz"
 PAIRS = "eng-fra/eng-fra-74k.txt"
 SHAKESPEARE = "tinyshakespeare/input.txt"
-VAL_FRACTION = 0.1  # the same share rnnlab.tasks.lm.config.VAL_FRACTION holds out
+VAL_FRACTION = 0.1  # the share the language-model task holds out (a test checks they agree)
 
 
 def english_sentences(pairs: Path) -> list[str]:

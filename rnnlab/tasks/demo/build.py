@@ -28,8 +28,9 @@ from rnnlab.data import pairs as P
 from rnnlab.data.audio import fsdd_index
 from rnnlab.data.builtin import CORPUS, corpus_text, sentences
 from rnnlab.data.tokenize import WordTokenizer
-from rnnlab.errors import InputError
+from rnnlab.errors import CheckpointError, InputError
 from rnnlab.io import atomic_write_json
+from rnnlab.tasks.demo.recall import recall_corpus
 from rnnlab.tasks.demo.recipes import BY_NAME, DATA, Recipe
 from rnnlab.tasks.demo.shipped import MANIFEST, SAMPLES, SHIPPED, manifest, measure
 from rnnlab.tasks.fillin.train import train_fill
@@ -54,8 +55,6 @@ def data_sha256(recipe: Recipe, shared: Path) -> str:
     every recording), or the generated text of the recall task."""
     h = hashlib.sha256()
     if recipe.data == "recall":
-        from rnnlab.tasks.demo.recall import recall_corpus
-
         h.update("".join(recall_corpus(int(recipe.settings["seed"]))).encode())
         return h.hexdigest()
     path = shared / DATA[recipe.data][0]
@@ -70,7 +69,7 @@ def _finished(run: Path, recipe: Recipe) -> bool:
     """A complete run of exactly these settings is already in ``run``."""
     try:
         cfg = read_config(run)
-    except Exception:  # noqa: BLE001 - absent or broken: train it again
+    except CheckpointError:  # absent or broken: train it again
         return False
     given = {**cfg.get("model", {}), **cfg.get("data", {}), **cfg.get("train", {})}
     same = all(given.get(k) == v for k, v in recipe.settings.items())
@@ -85,8 +84,6 @@ def _train(recipe: Recipe, shared: Path, run: Path, progress: bool) -> None:
     if recipe.kind == "lm" and recipe.data == "english":
         train_lm(corpus_text("train"), run, val=corpus_text("val"), progress=progress, **s)
     elif recipe.kind == "lm" and recipe.data == "recall":
-        from rnnlab.tasks.demo.recall import recall_corpus
-
         train_text, val_text = recall_corpus(int(s["seed"]))
         train_lm(train_text, run, val=val_text, progress=progress, **s)
     elif recipe.kind == "lm":

@@ -20,6 +20,7 @@ import torch
 from rnnlab.data import pairs as P
 from rnnlab.data.builtin import corpus_text, sentences, shakespeare_val
 from rnnlab.errors import CheckpointError
+from rnnlab.tasks.demo.recall import recall_accuracy, recall_corpus
 from rnnlab.tasks.demo.recipes import BY_NAME, Recipe
 from rnnlab.tasks.fillin.model import load_fill
 from rnnlab.tasks.fillin.train import masked_loss, pad_ids, sentence_ids
@@ -62,8 +63,6 @@ def heldout_text(recipe: Recipe) -> str:
     if recipe.data == "shakespeare":
         return shakespeare_val()
     if recipe.data == "recall":
-        from rnnlab.tasks.demo.recall import recall_corpus  # the generated task, seeded
-
         return recall_corpus(int(recipe.settings.get("seed", 0)))[1]
     return ""
 
@@ -84,8 +83,6 @@ def measure(recipe: Recipe, run_dir: Path) -> dict[str, float]:
         keys = ("val_loss", "val_bpc") if recipe.group == "chars" else ("val_loss", "val_ppl")
         out = {k: m[k] for k in keys}
         if recipe.group == "recall":
-            from rnnlab.tasks.demo.recall import recall_accuracy
-
             out["recall_accuracy"] = recall_accuracy(model, text.splitlines())
     elif recipe.kind == "fill":
         model = load_fill(run_dir)
