@@ -79,6 +79,7 @@ class Recurrent:
             raise ValueError(
                 f"engine must be one of {allowed} for {type(self).__name__}, got {value!r}"
             )
+        options.check_engine(self, value)  # e.g. recurrent_dropout cannot run on "native"
         self._engine = value
 
     def _engines(self) -> tuple[str, ...]:
@@ -364,7 +365,6 @@ class _TorchRecurrent(Recurrent):
         # the torch.nn class's own arguments and parameters (same state_dict keys), then ours
         self._torch_cls.__init__(self, *args, **kwargs)
         options.configure(self, forget_bias, recurrent_init, weight_drop, recurrent_dropout)
-        options.check_engine(self, engine)
         self._setup(init, init_std, engine)
 
     def reset_parameters(self) -> None:

@@ -11,9 +11,9 @@
   ``weight_hh * mask / (1-p)``; autograd carries the gradient to the raw weight, which is what
   the ``state_dict`` holds. Both engines; eval mode uses the raw weight.
 * ``recurrent_dropout=p``: variational dropout of the state where it enters ``weight_hh``
-  (Gal & Ghahramani 2016): one mask (B, H) per forward call, layer and direction, the same at
-  every step, scaled by 1/(1-p); the rest of the cell (GRU's ``z ⊙ h``, the output) sees the
-  unmasked state. Training mode only, on the explicit engine (torch's fused kernels cannot
+  (Gal & Ghahramani 2016): one mask (batch, state size) per forward call, layer and direction,
+  the same at every step, scaled by 1/(1-p); the rest of the cell (GRU's ``z ⊙ h``, the
+  output) sees the unmasked state. Training mode only, on the explicit engine (torch's fused kernels cannot
   mask inside their loop): ``engine="auto"`` switches to it while training.
 
 >>> from rnnlab.core.layers import LSTM

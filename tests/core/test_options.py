@@ -282,4 +282,7 @@ def test_options_keep_trace_working_and_auto_picks_native_in_eval():
     assert not m._has_native()
     with pytest.raises(ValueError, match="explicit engine"):
         m.engine = "native"
+    m.recurrent_dropout, m.engine = 0.0, "native"
+    m.recurrent_dropout = 0.3  # set behind the engine's back: the next call says so
+    with pytest.raises(ValueError, match="explicit engine"):
         m(x)
