@@ -24,8 +24,8 @@ def make_rnn(
     **kwargs,
 ) -> torch.nn.Module:
     """Build a recurrent layer by cell name: ``rnn`` (tanh), ``rnn_relu``, ``gru``, ``lstm``,
-    ``mingru``, ``minlstm``. Extra keyword arguments (``init``, ``engine``, ``proj_size``)
-    go to the layer.
+    ``mingru``, ``minlstm``. Extra keyword arguments (``init``, ``engine``, ``proj_size``,
+    the training options of ``rnnlab.core.options`` such as ``weight_drop``) go to the layer.
 
     >>> rnn = make_rnn("gru", 8, 16, num_layers=2)
     >>> out, h = rnn(torch.zeros(3, 5, 8))

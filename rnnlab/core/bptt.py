@@ -12,7 +12,9 @@
   ``Recorder`` (the vanishing-gradient views), at no extra pass; for an LSTM so does the
   total dL/dc_t of the cell state.
 
-Tensors are time-major: x (T, B, I), output (T, B, P) with P = proj_size or H.
+Tensors are time-major: x (T, B, I), output (T, B, P) with P = proj_size or H. An optional
+``hmask`` (B, P) is recurrent dropout (``rnnlab.core.options``): the state enters ``W_hh`` as
+``h_{t-1} ⊙ hmask`` at every step, so the backward masks what flows back through ``W_hh``.
 """
 
 from __future__ import annotations
@@ -77,10 +79,11 @@ def _input_projection(cell: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b
 
 
 class ExplicitBPTT(torch.autograd.Function):
-    """``out, c_all = ExplicitBPTT.apply(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec)``."""
+    """``out, c_all = ExplicitBPTT.apply(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec,
+    hmask)`` (``hmask`` is not differentiated: it is a fixed mask)."""
 
     @staticmethod
-    def forward(ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec):
+    def forward(ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec, hmask=None):
         T, B, _ = x.shape
         G = w_hh.shape[0]
         H = G // cells.CHUNKS[cell]
@@ -100,7 +103,8 @@ class ExplicitBPTT(torch.autograd.Function):
         step = cells.STEPS[cell]
         h, c = h0, c0
         for t in range(T):
-            h, c = step(gi[t], h, c, w_hh, step_bias, {k: v[t] for k, v in buf.items()})
+            hw = h if hmask is None else h * hmask
+            h, c = step(gi[t], h, c, w_hh, step_bias, {k: v[t] for k, v in buf.items()}, hw)
             if w_hr is not None:
                 h = torch.mm(h, w_hr.t(), out=out[t])
         if rec is not None:
@@ -110,14 +114,14 @@ class ExplicitBPTT(torch.autograd.Function):
         ctx.names = sorted(k for k in buf if k not in ("h", "c"))
         if cell != "lstm":
             cs = None
-        ctx.save_for_backward(x, c0, w_ih, w_hh, w_hr, hs, cs, *[buf[k] for k in ctx.names])
+        ctx.save_for_backward(x, c0, w_ih, w_hh, w_hr, hs, cs, hmask, *[buf[k] for k in ctx.names])
         c_all = buf["c"] if cell == "lstm" else x.new_empty(0)
         return out, c_all
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_call):
-        x, c0, w_ih, w_hh, w_hr, hs, cs, *sv = ctx.saved_tensors
+        x, c0, w_ih, w_hh, w_hr, hs, cs, hmask, *sv = ctx.saved_tensors
         s = dict(zip(ctx.names, sv))
         cell = ctx.cell
         T, B, _ = x.shape
@@ -133,7 +137,7 @@ class ExplicitBPTT(torch.autograd.Function):
             for t in range(T - 1, -1, -1):
                 dh = torch.add(dh, d_out[t], out=dH[t])
                 torch.mul(dh, D[t], out=dG[t])
-                dh = dG[t] @ w_hh
+                dh = _masked(dG[t] @ w_hh, hmask)
             dGI = dG
         elif cell == "gru":
             M, A = cells.gru_coeffs(h_prev, s["rz"], s["n"], s["gh"], _workspace("M", (T, B, G), x))
@@ -142,7 +146,10 @@ class ExplicitBPTT(torch.autograd.Function):
             for t in range(T - 1, -1, -1):
                 dh = torch.add(dh, d_out[t], out=dH[t])
                 torch.mul(M[t].view(B, 3, H), dh.unsqueeze(1), out=dG[t].view(B, 3, H))
-                dh = torch.addmm(dh * z[t], dG[t], w_hh)
+                if hmask is None:
+                    dh = torch.addmm(dh * z[t], dG[t], w_hh)
+                else:  # z ⊙ h_{t-1} sees the unmasked state, W_hh the masked one
+                    dh = torch.addcmul(dh * z[t], dG[t] @ w_hh, hmask)
             dGI = _workspace("dGI", (T, B, G), x)
             dGI[..., : 2 * H] = dG[..., : 2 * H]
             torch.mul(dH, A, out=dGI[..., 2 * H :])
@@ -169,7 +176,7 @@ class ExplicitBPTT(torch.autograd.Function):
                 torch.mul(K[t].view(B, 3, H), dc.unsqueeze(1), out=dG[t, :, : 3 * H].view(B, 3, H))
                 torch.mul(dhr, Ko[t], out=dG[t, :, 3 * H :])
                 dc = dc * f[t]
-                dh = dG[t] @ w_hh
+                dh = _masked(dG[t] @ w_hh, hmask)
             dGI = dG
             dc0 = dc
             if dC is not None:
@@ -180,8 +187,12 @@ class ExplicitBPTT(torch.autograd.Function):
         flat = lambda a: a.reshape(T * B, -1)  # noqa: E731
         dx = (flat(dGI) @ w_ih).view_as(x) if ctx.needs_input_grad[1] else None
         dw_ih = flat(dGI).t() @ flat(x)
-        dw_hh = flat(dG).t() @ flat(h_prev)
+        dw_hh = flat(dG).t() @ flat(_masked(h_prev, hmask))
         db_ih = dGI.sum((0, 1)) if ctx.has_bias else None
         db_hh = dG.sum((0, 1)) if ctx.has_bias else None
         dw_hr = flat(dH).t() @ flat(s["h_raw"]) if w_hr is not None else None
-        return None, dx, dh, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None
+        return None, dx, dh, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None
+
+
+def _masked(t: Tensor, hmask: Tensor | None) -> Tensor:
+    return t if hmask is None else t * hmask

@@ -7,7 +7,9 @@ Each cell has two functions:
   it already includes ``b_hh``, for GRU only the r/z part of it, because ``r`` multiplies the
   whole ``h W_hn^T + b_hn``). ``buf`` optionally holds destination tensors for this step
   (the explicit engine's preallocated time-major buffers), so nothing is copied twice.
-  Returns ``(h_t, c_t)``; what the backward and the trace need stays in ``buf``.
+  Returns ``(h_t, c_t)``; what the backward and the trace need stays in ``buf``. ``hw``, when
+  given, is the state as it enters ``W_hh`` (``h ⊙ mask`` under recurrent dropout); only GRU
+  also uses ``h`` itself (in ``z ⊙ h``).
   This is the only place the forward equations live: the explicit engine and the trace use it,
   and through ``from_projections`` (the pointwise part, ``gru_gates``/``lstm_gates``, given
   both projections) the int8 stepper of ``rnnlab.core.stepper``.
@@ -36,19 +38,23 @@ def _get(buf: dict | None, name: str) -> Tensor | None:
     return None if buf is None else buf.get(name)
 
 
-def rnn_tanh_step(gi, h, c, w_hh, b_hh, buf=None):
-    return torch.addmm(gi, h, w_hh.t(), out=_get(buf, "h")).tanh_(), None
+def _in(h: Tensor, hw: Tensor | None) -> Tensor:
+    return h if hw is None else hw
 
 
-def rnn_relu_step(gi, h, c, w_hh, b_hh, buf=None):
-    return torch.addmm(gi, h, w_hh.t(), out=_get(buf, "h")).relu_(), None
+def rnn_tanh_step(gi, h, c, w_hh, b_hh, buf=None, hw=None):
+    return torch.addmm(gi, _in(h, hw), w_hh.t(), out=_get(buf, "h")).tanh_(), None
 
 
-def gru_step(gi, h, c, w_hh, b_hh, buf=None):
+def rnn_relu_step(gi, h, c, w_hh, b_hh, buf=None, hw=None):
+    return torch.addmm(gi, _in(h, hw), w_hh.t(), out=_get(buf, "h")).relu_(), None
+
+
+def gru_step(gi, h, c, w_hh, b_hh, buf=None, hw=None):
     gh = (
-        torch.mm(h, w_hh.t(), out=_get(buf, "gh"))
+        torch.mm(_in(h, hw), w_hh.t(), out=_get(buf, "gh"))
         if b_hh is None
-        else torch.addmm(b_hh, h, w_hh.t(), out=_get(buf, "gh"))
+        else torch.addmm(b_hh, _in(h, hw), w_hh.t(), out=_get(buf, "gh"))
     )
     return gru_gates(gi, gh, h, buf), None
 
@@ -63,8 +69,8 @@ def gru_gates(gi, gh, h, buf=None):
     return torch.addcmul(n, z, h - n, out=_get(buf, "h"))  # (1-z) n + z h
 
 
-def lstm_step(gi, h, c, w_hh, b_hh, buf=None):
-    return lstm_gates(torch.addmm(gi, h, w_hh.t(), out=_get(buf, "act")), c, buf)
+def lstm_step(gi, h, c, w_hh, b_hh, buf=None, hw=None):
+    return lstm_gates(torch.addmm(gi, _in(h, hw), w_hh.t(), out=_get(buf, "act")), c, buf)
 
 
 def lstm_gates(a, c, buf=None):

@@ -12,7 +12,9 @@ layout, initialisation and ``isinstance`` checks are torch.nn's. On top of that:
 * ``init``: initial state ``"zeros"`` (default), ``"random"`` (N(0, init_std²) per call) or
   ``"learned"`` (a parameter per layer and direction, named ``init_h_l{k}[_reverse]``);
 * ``trace(input, lengths=..., grad_of=...)``: hidden states, gates and dL/dh_t (an LSTM's
-  dL/dc_t too) at every step.
+  dL/dc_t too) at every step;
+* training options (``rnnlab.core.options``, all off by default): ``forget_bias`` (LSTM),
+  ``recurrent_init="orthogonal"``, ``weight_drop`` (DropConnect on W_hh), ``recurrent_dropout``.
 
 The stacking / direction / lengths logic lives in ``Recurrent``, shared with the scan cells
 (``rnnlab.core.minrnn``), which only implement ``_run_direction``.
@@ -23,15 +25,16 @@ The stacking / direction / lengths logic lives in ``Recurrent``, shared with the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from rnnlab.core import options
 from rnnlab.core.bptt import ExplicitBPTT, Recorder
-from rnnlab.core.padding import last_step, reverse_padded
+from rnnlab.core.padding import check_lengths, last_step, reverse_padded
 from rnnlab.core.trace import Trace
 
 ENGINES = ("auto", "native", "explicit", "scan")
@@ -76,6 +79,7 @@ class Recurrent:
             raise ValueError(
                 f"engine must be one of {allowed} for {type(self).__name__}, got {value!r}"
             )
+        options.check_engine(self, value)  # e.g. recurrent_dropout cannot run on "native"
         self._engine = value
 
     def _engines(self) -> tuple[str, ...]:
@@ -119,7 +123,7 @@ class Recurrent:
                 f"{'no time steps' if T == 0 else 'a batch of 0'}); give at least one step"
             )
         if lengths is not None:
-            lengths = self._check_lengths(lengths, T, B)
+            lengths = check_lengths(lengths, T, B)
         hs, cs = self._state_sizes()
         LD = self.num_layers * self.num_directions
         if hx is None:
@@ -145,24 +149,6 @@ class Recurrent:
                 shaped.append(part)
             h0, c0 = shaped[0], (shaped[1] if cs else None)
         return x, h0, c0, lengths, batched
-
-    def _check_lengths(self, lengths: Any, T: int, B: int) -> Tensor:
-        lengths = torch.as_tensor(lengths)
-        if lengths.dim() != 1 or lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
-            raise ValueError(
-                f"lengths must be a 1-D integer tensor, got {lengths.dtype} of shape {tuple(lengths.shape)}"
-            )
-        if lengths.numel() != B:
-            raise ValueError(
-                f"lengths has {lengths.numel()} entries but the batch has {B} sequences"
-            )
-        if (lengths <= 0).any():
-            raise ValueError(f"lengths must be >= 1, got {lengths.tolist()}")
-        if (lengths > T).any():
-            raise ValueError(
-                f"lengths must be <= the sequence length T={T}, got max {int(lengths.max())}"
-            )
-        return lengths.to(torch.long)
 
     def _initial_state(self, B: int, x: Tensor) -> tuple[Tensor, Tensor | None]:
         hs, cs = self._state_sizes()
@@ -304,9 +290,8 @@ class Recurrent:
 
         lengths_t = None if lengths is None else torch.as_tensor(lengths)
 
-        def bf(
-            t: Tensor, rev: bool
-        ) -> Tensor:  # processing order, time-major → input order, (B,T,H)
+        # processing order, time-major → input order, (B,T,H)
+        def bf(t: Tensor, rev: bool) -> Tensor:
             if rev:
                 t = reverse_padded(t, lengths_t)
             return t.detach().transpose(0, 1)
@@ -366,25 +351,40 @@ class _TorchRecurrent(Recurrent):
     """Glue between ``Recurrent`` and torch.nn's RNNBase (native kernels, weight names)."""
 
     def __init__(
-        self, *args, init: str = "zeros", init_std: float = 0.1, engine: str = "auto", **kwargs
+        self,
+        *args,
+        init: str = "zeros",
+        init_std: float = 0.1,
+        engine: str = "auto",
+        forget_bias: float | None = None,
+        recurrent_init: Literal["default", "orthogonal"] = "default",
+        weight_drop: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        **kwargs,
     ):
         # the torch.nn class's own arguments and parameters (same state_dict keys), then ours
         self._torch_cls.__init__(self, *args, **kwargs)
+        options.configure(self, forget_bias, recurrent_init, weight_drop, recurrent_dropout)
         self._setup(init, init_std, engine)
 
+    def reset_parameters(self) -> None:
+        """torch.nn's initialisation, then ``recurrent_init`` and ``forget_bias``."""
+        self._torch_cls.reset_parameters(self)
+        options.init_weights(self)
+
     def _has_native(self) -> bool:
-        return True
+        return options.uses_native(self)
 
     def _native(self, x: Any, state: Any, time_major: bool = False):
-        # torch.nn's own forward: fused kernels, packed sequences, cuDNN on GPU
-        if time_major and self.batch_first:
-            bf = self.batch_first
-            self.batch_first = False
-            try:
-                return self._torch_cls.forward(self, x, state)
-            finally:
-                self.batch_first = bf
-        return self._torch_cls.forward(self, x, state)
+        # torch.nn's own forward (fused kernels, packed sequences, cuDNN on GPU), for this
+        # call on weight_drop's masked weights and in the time-major layout if asked
+        flat, saved, bf = options.native_weights(self), self._flat_weights, self.batch_first
+        self._flat_weights = flat if flat is not None else saved
+        self.batch_first = bf and not time_major
+        try:
+            return self._torch_cls.forward(self, x, state)
+        finally:
+            self._flat_weights, self.batch_first = saved, bf
 
     def _state_sizes(self) -> tuple[int, int]:
         hs = self.proj_size if getattr(self, "proj_size", 0) else self.hidden_size
@@ -395,8 +395,10 @@ class _TorchRecurrent(Recurrent):
         g = lambda n: getattr(self, n + sfx, None)  # noqa: E731
         w_hr = g("weight_hr") if getattr(self, "proj_size", 0) else None
         b_ih, b_hh = (g("bias_ih"), g("bias_hh")) if self.bias else (None, None)
+        w_hh = options.recurrent_weight(self, "weight_hh" + sfx)  # weight_drop
+        hmask = options.state_mask(self, h0)  # recurrent_dropout
         out, c_all = ExplicitBPTT.apply(
-            self.cell, x, h0, c0, g("weight_ih"), g("weight_hh"), b_ih, b_hh, w_hr, rec
+            self.cell, x, h0, c0, g("weight_ih"), w_hh, b_ih, b_hh, w_hr, rec, hmask
         )
         return out, (c_all if self.cell == "lstm" else None)
 
@@ -404,9 +406,13 @@ class _TorchRecurrent(Recurrent):
 class RNN(_TorchRecurrent, nn.RNN):
     """Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu).
 
-    Same arguments as ``torch.nn.RNN`` plus ``init``, ``init_std`` and ``engine``.
+    Same arguments as ``torch.nn.RNN`` plus ``init``, ``init_std``, ``engine`` and the options
+    ``recurrent_init`` ("orthogonal": each W_hh gate block orthogonal), ``weight_drop`` (p of
+    DropConnect on W_hh, one mask per call while training) and ``recurrent_dropout`` (p of one
+    mask per sequence on h_{t-1} where it meets W_hh; explicit engine): rnnlab.core.options.
 
     >>> out, h_n = RNN(4, 8, nonlinearity="relu")(torch.randn(5, 2, 4))
+    >>> awd = RNN(4, 8, recurrent_init="orthogonal", weight_drop=0.3)
     """
 
     _torch_cls = nn.RNN
@@ -417,9 +423,11 @@ class RNN(_TorchRecurrent, nn.RNN):
 
 
 class GRU(_TorchRecurrent, nn.GRU):
-    """Gated recurrent unit (Cho et al. 2014), torch.nn gate order ``r, z, n``.
+    """Gated recurrent unit (Cho et al. 2014), torch.nn gate order ``r, z, n``; options as
+    ``RNN`` (recurrent dropout masks the state in ``h W_hh^T`` only, not in ``z ⊙ h``).
 
     >>> out, h_n = GRU(4, 8, batch_first=True)(torch.randn(2, 5, 4))
+    >>> gal = GRU(4, 8, recurrent_dropout=0.25)  # "auto" runs it on the explicit engine
     """
 
     _torch_cls = nn.GRU
@@ -428,9 +436,11 @@ class GRU(_TorchRecurrent, nn.GRU):
 
 class LSTM(_TorchRecurrent, nn.LSTM):
     """Long short-term memory (Hochreiter & Schmidhuber 1997), gate order ``i, f, g, o``,
-    with ``proj_size`` like torch.nn.
+    with ``proj_size`` like torch.nn; options as ``RNN`` plus ``forget_bias``: the forget
+    block of ``bias_ih`` set to it and that of ``bias_hh`` to 0 (their sum is ``forget_bias``).
 
     >>> out, (h_n, c_n) = LSTM(4, 8, proj_size=3)(torch.randn(5, 2, 4))
+    >>> awd = LSTM(4, 8, forget_bias=1.0, weight_drop=0.5, recurrent_dropout=0.2)
     """
 
     _torch_cls = nn.LSTM

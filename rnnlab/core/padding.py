@@ -8,6 +8,8 @@ is real for its first ``lengths[b]`` steps and padding after.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -29,3 +31,21 @@ def last_step(x: Tensor, lengths: Tensor | None) -> Tensor:
         return x[-1]
     idx = (lengths.to(x.device) - 1).view(1, -1, 1).expand(1, x.shape[1], x.shape[2])
     return x.gather(0, idx).squeeze(0)
+
+
+def check_lengths(lengths: Any, T: int, B: int) -> Tensor:
+    """``lengths`` as a 1-D long tensor, or a clear ValueError naming what is wrong with it."""
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1 or lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+        raise ValueError(
+            f"lengths must be a 1-D integer tensor, got {lengths.dtype} of shape {tuple(lengths.shape)}"
+        )
+    if lengths.numel() != B:
+        raise ValueError(f"lengths has {lengths.numel()} entries but the batch has {B} sequences")
+    if (lengths <= 0).any():
+        raise ValueError(f"lengths must be >= 1, got {lengths.tolist()}")
+    if (lengths > T).any():
+        raise ValueError(
+            f"lengths must be <= the sequence length T={T}, got max {int(lengths.max())}"
+        )
+    return lengths.to(torch.long)
