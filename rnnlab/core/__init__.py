@@ -63,9 +63,34 @@ def make_rnn(
     raise InputError(f"unknown cell {cell!r}: choose one of {', '.join(CELLS)}")
 
 
+# the training options of rnnlab.core.options with their off values: a spec that has such a
+# field (e.g. ``LMModel``) passes it to the layer; other tasks' specs need not have them
+LAYER_OPTIONS: dict[str, object] = dict(
+    forget_bias=None, recurrent_init="default", weight_drop=0.0, recurrent_dropout=0.0
+)
+
+
+def layer_options(spec: RNNSpec) -> dict[str, object]:
+    """The options of ``LAYER_OPTIONS`` that ``spec`` sets to something other than off.
+
+    The scan cells (mingru/minlstm) have no ``weight_hh`` to drop or initialise and no
+    forget-gate bias of torch's layout: setting one for them is an ``InputError``.
+    """
+    opts = {k: getattr(spec, k, off) for k, off in LAYER_OPTIONS.items()}
+    opts = {k: v for k, v in opts.items() if v != LAYER_OPTIONS[k]}
+    if opts and spec.cell in ("mingru", "minlstm"):
+        name = next(iter(opts))
+        raise InputError(
+            f"{name} is not available for the {spec.cell} cell (it has no recurrent weight "
+            f"matrix): use gru, lstm or rnn, or leave {name} off"
+        )
+    return opts
+
+
 def build_rnn(spec: RNNSpec, input_size: int, **kwargs) -> torch.nn.Module:
     """The recurrent layer (batch first) that ``spec`` describes, reading ``input_size``
-    features; extra keyword arguments go to ``make_rnn``.
+    features, with the spec's training options (``layer_options``); extra keyword arguments
+    go to ``make_rnn``.
 
     >>> rnn = build_rnn(RNNSpec(cell="lstm", hidden=16, layers=2), input_size=8)
     """
@@ -77,7 +102,7 @@ def build_rnn(spec: RNNSpec, input_size: int, **kwargs) -> torch.nn.Module:
         dropout=spec.dropout,
         bidirectional=spec.bidirectional,
         batch_first=True,
-        **kwargs,
+        **{**layer_options(spec), **kwargs},
     )
 
 

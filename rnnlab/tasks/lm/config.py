@@ -49,6 +49,21 @@ class LMModel(RNNSpec):
         "half the weights and usually a lower perplexity on small data.",
         "--tie/--no-tie",
     )
+    # regularisers and initialisation of AWD-LSTM (Merity et al. 2017; rnnlab.core.options):
+    # every default keeps the plain model and its numbers
+    weight_drop: float = setting(
+        0.0, "DropConnect on the recurrent weights W_hh: probability (AWD-LSTM; training only)."
+    )
+    recurrent_dropout: float = setting(
+        0.0, "Variational dropout of the state entering W_hh: probability (training only)."
+    )
+    embed_dropout: float = setting(
+        0.0, "Drop whole word types from the embedding: probability (training only)."
+    )
+    forget_bias: float | None = setting(
+        None, "LSTM: initial forget-gate bias, e.g. 1.0 (default: torch's initialisation)."
+    )
+    recurrent_init: str = setting("default", "Recurrent weights W_hh: default or orthogonal.")
     # the command takes `--bidirectional no` (text) and refuses anything else
     bidirectional: bool = setting(False, "Must be 'no' for a language model.", cli=False)
 

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnlab.core import build_rnn
+from rnnlab.core.options import keep_mask
 from rnnlab.data.tokenize import Tokenizer, tokenizer_from_dict
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.lm.config import TASK, LMModel
@@ -64,8 +65,17 @@ class LanguageModel(nn.Module):
         self.head = TiedHead(self.emb, spec.hidden) if spec.tie else nn.Linear(spec.hidden, V)
 
     def embed(self, ids: Tensor) -> Tensor:
-        """Token ids (B,T) -> the recurrent layer's input (B,T,E)."""
-        return self.drop(self.emb(ids))
+        """Token ids (B,T) -> the recurrent layer's input (B,T,E).
+
+        With ``embed_dropout=p``, in training mode, each vocabulary row of the embedding is
+        zeroed with probability p for the whole call and the others scaled by 1/(1-p)
+        (AWD-LSTM's embedding dropout: a dropped word is dropped at every position).
+        """
+        p = self.spec.embed_dropout
+        if not (self.training and p):
+            return self.drop(self.emb(ids))
+        w = self.emb.weight
+        return self.drop(F.embedding(ids, w * keep_mask(w[:, :1], p)))
 
     def logits_from_output(self, out: Tensor) -> Tensor:
         """Recurrent-layer outputs (B,T,H) -> next-token logits (B,T,V)."""
@@ -118,7 +128,12 @@ def load_lm(run_dir: str | Path, device: str | torch.device = "cpu") -> Language
         raise CheckpointError(
             f"{run_dir}/config.json has no usable model description ({e})"
         ) from None
-    model = LanguageModel(tok, spec.replace(dropout=0.0))
+    # an inference model: no dropout of any kind (eval mode draws no masks anyway, and a layer
+    # without recurrent_dropout can also run torch's fused kernel, e.g. for export)
+    model = LanguageModel(
+        tok,
+        spec.replace(dropout=0.0, weight_drop=0.0, recurrent_dropout=0.0, embed_dropout=0.0),
+    )
     model.config = {**cfg, "model": spec.to_dict()}
     load_weights_into(model, tensors, f"{run_dir}/model.safetensors")
     return model.to(device).eval()

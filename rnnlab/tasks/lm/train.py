@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnlab.config import pick
+from rnnlab.core.options import RECURRENT_INITS
 from rnnlab.data.corpus import load_corpus
 from rnnlab.data.textstream import StreamBatcher
 from rnnlab.errors import CheckpointError, InputError
@@ -71,6 +72,22 @@ def _check(spec: LMModel, tc: LMTrain) -> None:
     for name, v in (("--seq-len", tc.seq_len), ("--batch", tc.batch)):
         if int(v) <= 0:
             raise InputError(f"{name} must be a positive integer, got {v}")
+    for name in ("weight_drop", "recurrent_dropout", "embed_dropout"):
+        p = getattr(spec, name)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise InputError(
+                f"--{name.replace('_', '-')} is a probability in [0, 1), got {p!r}: 0 turns it off"
+            )
+    if spec.forget_bias is not None and spec.cell != "lstm":
+        raise InputError(
+            f"--forget-bias sets an LSTM's forget-gate bias and --cell {spec.cell} has no "
+            "forget gate: use --cell lstm or drop --forget-bias"
+        )
+    if spec.recurrent_init not in RECURRENT_INITS:
+        raise InputError(
+            f"--recurrent-init must be one of {', '.join(RECURRENT_INITS)}, "
+            f"got {spec.recurrent_init!r}"
+        )
 
 
 def train_lm(
