@@ -15,6 +15,9 @@
 Tensors are time-major: x (T, B, I), output (T, B, P) with P = proj_size or H. An optional
 ``hmask`` (B, P) is recurrent dropout (``rnnlab.core.options``): the state enters ``W_hh`` as
 ``h_{t-1} ⊙ hmask`` at every step, so the backward masks what flows back through ``W_hh``.
+Optional zoneout masks ``zh`` (T, B, P) and ``zc`` (T, B, H, LSTM) mix each step's new state
+h̃_t (c̃_t) with the previous one, ``h_t = zh_t ⊙ h_{t-1} + (1 - zh_t) ⊙ h̃_t``; the backward
+sends ``zh_t ⊙ dL/dh_t`` straight to h_{t-1} and ``(1 - zh_t) ⊙ dL/dh_t`` through the cell.
 """
 
 from __future__ import annotations
@@ -80,10 +83,12 @@ def _input_projection(cell: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b
 
 class ExplicitBPTT(torch.autograd.Function):
     """``out, c_all = ExplicitBPTT.apply(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec,
-    hmask)`` (``hmask`` is not differentiated: it is a fixed mask)."""
+    hmask, zh, zc)`` (the masks are not differentiated: they are fixed)."""
 
     @staticmethod
-    def forward(ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec, hmask=None):
+    def forward(
+        ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, rec, hmask=None, zh=None, zc=None
+    ):
         T, B, _ = x.shape
         G = w_hh.shape[0]
         H = G // cells.CHUNKS[cell]
@@ -99,29 +104,41 @@ class ExplicitBPTT(torch.autograd.Function):
             cs = x.new_empty(T + 1, B, H)  # cs[0] = c0, like hs
             cs[0] = c0
             buf.update(act=new(G), c=cs[1:])
-            buf["h_raw"] = new(H) if w_hr is not None else out
+            buf["h_raw"] = new(H) if w_hr is not None or zh is not None else out
+        if zh is not None:  # the cell writes h̃ (c̃) to its own buffers, the zoned state goes on
+            if cell == "lstm":
+                buf["c"] = buf["c_new"] = new(H)
+            else:
+                buf["h"] = buf["h_new"] = new(h0.shape[-1])
         step = cells.STEPS[cell]
         h, c = h0, c0
         for t in range(T):
             hw = h if hmask is None else h * hmask
-            h, c = step(gi[t], h, c, w_hh, step_bias, {k: v[t] for k, v in buf.items()}, hw)
+            h_new, c_new = step(gi[t], h, c, w_hh, step_bias, {k: v[t] for k, v in buf.items()}, hw)
             if w_hr is not None:
-                h = torch.mm(h, w_hr.t(), out=out[t])
+                h_new = torch.mm(h_new, w_hr.t(), out=out[t])
+            if zh is None:
+                h, c = h_new, c_new
+            else:  # h_t = h̃ + zh ⊙ (h_{t-1} - h̃)
+                h = torch.addcmul(h_new, zh[t], h - h_new, out=out[t])
+                if c is not None:
+                    c = torch.addcmul(c_new, zc[t], c - c_new, out=cs[t + 1])
         if rec is not None:
             rec.gates = cells.named_gates(cell, buf)
-            rec.cell = buf.get("c")
+            rec.cell = cs[1:] if cell == "lstm" else None
         ctx.cell, ctx.rec, ctx.has_bias = cell, rec, b_ih is not None
         ctx.names = sorted(k for k in buf if k not in ("h", "c"))
         if cell != "lstm":
             cs = None
-        ctx.save_for_backward(x, c0, w_ih, w_hh, w_hr, hs, cs, hmask, *[buf[k] for k in ctx.names])
-        c_all = buf["c"] if cell == "lstm" else x.new_empty(0)
+        saved = [buf[k] for k in ctx.names]
+        ctx.save_for_backward(x, c0, w_ih, w_hh, w_hr, hs, cs, hmask, zh, zc, *saved)
+        c_all = cs[1:] if cell == "lstm" else x.new_empty(0)
         return out, c_all
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_call):
-        x, c0, w_ih, w_hh, w_hr, hs, cs, hmask, *sv = ctx.saved_tensors
+        x, c0, w_ih, w_hh, w_hr, hs, cs, hmask, zh, zc, *sv = ctx.saved_tensors
         s = dict(zip(ctx.names, sv))
         cell = ctx.cell
         T, B, _ = x.shape
@@ -133,16 +150,23 @@ class ExplicitBPTT(torch.autograd.Function):
         dh = torch.zeros_like(h0)
         dc0 = None
         if cell in ("rnn_tanh", "rnn_relu"):
-            D = getattr(cells, f"{cell}_coeffs")(out)
+            D = getattr(cells, f"{cell}_coeffs")(out if zh is None else s["h_new"])
+            if zh is not None:  # the cell sees (1 - zh) dL/dh_t
+                D = D * (1 - zh)
             for t in range(T - 1, -1, -1):
                 dh = torch.add(dh, d_out[t], out=dH[t])
                 torch.mul(dh, D[t], out=dG[t])
-                dh = _masked(dG[t] @ w_hh, hmask)
+                dh = _zoned(_masked(dG[t] @ w_hh, hmask), dh, zh, t)
             dGI = dG
         elif cell == "gru":
             M, A = cells.gru_coeffs(h_prev, s["rz"], s["n"], s["gh"], _workspace("M", (T, B, G), x))
             H = G // 3
             z = s["rz"][..., H:]
+            if zh is not None:
+                # dh_{t-1} = zh dh + (1 - zh)(z dh + ...), and the gates see (1 - zh) dh
+                M.view(T, B, 3, H).mul_((1 - zh).unsqueeze(2))
+                z = torch.addcmul(zh, z, 1 - zh)
+                A = A * (1 - zh)
             for t in range(T - 1, -1, -1):
                 dh = torch.add(dh, d_out[t], out=dH[t])
                 torch.mul(M[t].view(B, 3, H), dh.unsqueeze(1), out=dG[t].view(B, 3, H))
@@ -156,7 +180,10 @@ class ExplicitBPTT(torch.autograd.Function):
         else:  # lstm
             H = G // 4
             K, Kc, Ko = cells.lstm_coeffs(
-                cs[:-1], cs[1:], s["act"], _workspace("K", (T, B, 3 * H), x)
+                cs[:-1],
+                cs[1:] if zh is None else s["c_new"],
+                s["act"],
+                _workspace("K", (T, B, 3 * H), x),
             )
             f = s["act"][..., H : 2 * H]
             dc = torch.zeros_like(c0)
@@ -168,6 +195,10 @@ class ExplicitBPTT(torch.autograd.Function):
             for t in range(T - 1, -1, -1):
                 dh = torch.add(dh, d_out[t], out=dH[t])
                 dhr = dh @ w_hr if w_hr is not None else dh
+                if zh is not None:
+                    dc = _lstm_zoneout_step(dG[t], dh, dc, dc_ext, dC, K, Kc, Ko, f, zh, zc, t)
+                    dh = _zoned(_masked(dG[t] @ w_hh, hmask), dh, zh, t)
+                    continue
                 dc = torch.addcmul(dc, dhr, Kc[t])
                 if dc_ext is not None:
                     dc = dc + dc_ext[t]
@@ -191,8 +222,30 @@ class ExplicitBPTT(torch.autograd.Function):
         db_ih = dGI.sum((0, 1)) if ctx.has_bias else None
         db_hh = dG.sum((0, 1)) if ctx.has_bias else None
         dw_hr = flat(dH).t() @ flat(s["h_raw"]) if w_hr is not None else None
-        return None, dx, dh, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None
+        return None, dx, dh, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None, None, None
 
 
 def _masked(t: Tensor, hmask: Tensor | None) -> Tensor:
     return t if hmask is None else t * hmask
+
+
+def _zoned(d_cell: Tensor, dh: Tensor, zh: Tensor | None, t: int) -> Tensor:
+    """dL/dh_{t-1}: what came back through the cell plus, under zoneout, zh_t ⊙ dL/dh_t."""
+    return d_cell if zh is None else torch.addcmul(d_cell, dh, zh[t])
+
+
+def _lstm_zoneout_step(dg, dh, dc, dc_ext, dC, K, Kc, Ko, f, zh, zc, t):
+    """One LSTM backward step under zoneout (no projection): fills the gate gradients ``dg``
+    and returns dL/dc_{t-1}. dc arrives as dL/dc_t of the zoned state (what a trace's
+    ``grad_c`` shows: h_t reads c̃_t, not c_t); c̃_t gets ``(1 - zc) dc`` plus the h̃ path
+    ``(1 - zh) dh ⊙ Kc``; c_{t-1} gets ``zc dc + f ⊙ dL/dc̃_t``."""
+    B, H = dc.shape
+    if dc_ext is not None:
+        dc = dc + dc_ext[t]
+    if dC is not None:  # the total dL/dc_t of the state carried to the next step
+        dC[t] = dc
+    dht = dh * (1 - zh[t])
+    dct = torch.addcmul(dc * (1 - zc[t]), dht, Kc[t])
+    torch.mul(K[t].view(B, 3, H), dct.unsqueeze(1), out=dg[:, : 3 * H].view(B, 3, H))
+    torch.mul(dht, Ko[t], out=dg[:, 3 * H :])
+    return torch.addcmul(dc * zc[t], dct, f[t])

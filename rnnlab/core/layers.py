@@ -14,7 +14,7 @@ layout, initialisation and ``isinstance`` checks are torch.nn's. On top of that:
 * ``trace(input, lengths=..., grad_of=...)``: hidden states, gates and dL/dh_t (an LSTM's
   dL/dc_t too) at every step;
 * training options (``rnnlab.core.options``, all off by default): ``forget_bias`` (LSTM),
-  ``recurrent_init="orthogonal"``, ``weight_drop`` (DropConnect on W_hh), ``recurrent_dropout``.
+  ``recurrent_init="orthogonal"``, ``weight_drop``, ``recurrent_dropout``, ``zoneout``.
 
 The stacking / direction / lengths logic lives in ``Recurrent``, shared with the scan cells
 (``rnnlab.core.minrnn``), which only implement ``_run_direction``.
@@ -360,11 +360,14 @@ class _TorchRecurrent(Recurrent):
         recurrent_init: Literal["default", "orthogonal"] = "default",
         weight_drop: float = 0.0,
         recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
         **kwargs,
     ):
         # the torch.nn class's own arguments and parameters (same state_dict keys), then ours
         self._torch_cls.__init__(self, *args, **kwargs)
-        options.configure(self, forget_bias, recurrent_init, weight_drop, recurrent_dropout)
+        options.configure(
+            self, forget_bias, recurrent_init, weight_drop, recurrent_dropout, zoneout
+        )
         self._setup(init, init_std, engine)
 
     def reset_parameters(self) -> None:
@@ -396,9 +399,9 @@ class _TorchRecurrent(Recurrent):
         w_hr = g("weight_hr") if getattr(self, "proj_size", 0) else None
         b_ih, b_hh = (g("bias_ih"), g("bias_hh")) if self.bias else (None, None)
         w_hh = options.recurrent_weight(self, "weight_hh" + sfx)  # weight_drop
-        hmask = options.state_mask(self, h0)  # recurrent_dropout
+        hmask, zh, zc = options.state_masks(self, x.shape[0], h0, c0)  # recurrent_dropout, zoneout
         out, c_all = ExplicitBPTT.apply(
-            self.cell, x, h0, c0, g("weight_ih"), w_hh, b_ih, b_hh, w_hr, rec, hmask
+            self.cell, x, h0, c0, g("weight_ih"), w_hh, b_ih, b_hh, w_hr, rec, hmask, zh, zc
         )
         return out, (c_all if self.cell == "lstm" else None)
 
@@ -408,8 +411,8 @@ class RNN(_TorchRecurrent, nn.RNN):
 
     Same arguments as ``torch.nn.RNN`` plus ``init``, ``init_std``, ``engine`` and the options
     ``recurrent_init`` ("orthogonal": each W_hh gate block orthogonal), ``weight_drop`` (p of
-    DropConnect on W_hh, one mask per call while training) and ``recurrent_dropout`` (p of one
-    mask per sequence on h_{t-1} where it meets W_hh; explicit engine): rnnlab.core.options.
+    DropConnect on W_hh, one mask per call while training), ``recurrent_dropout`` (one mask per
+    sequence on h_{t-1} at W_hh) and ``zoneout`` (explicit engine for both): rnnlab.core.options.
 
     >>> out, h_n = RNN(4, 8, nonlinearity="relu")(torch.randn(5, 2, 4))
     >>> awd = RNN(4, 8, recurrent_init="orthogonal", weight_drop=0.3)

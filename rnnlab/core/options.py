@@ -15,6 +15,14 @@
   the same at every step, scaled by 1/(1-p); the rest of the cell (GRU's ``z ⊙ h``, the
   output) sees the unmasked state. Training mode only, on the explicit engine (torch's fused kernels cannot
   mask inside their loop): ``engine="auto"`` switches to it while training.
+* ``zoneout=p`` (Krueger et al. 2017): in training mode each unit keeps its previous state
+  with probability p, ``h_t = m_t ⊙ h_{t-1} + (1 - m_t) ⊙ h̃_t`` with a fresh unscaled
+  Bernoulli(p) mask m_t per step, unit and sequence (an LSTM zones ``c_t`` the same way with
+  its own mask; ``h̃_t = o_t ⊙ tanh(c̃_t)`` uses the cell's own new c̃_t, as in the paper). In
+  eval mode the paper's test-time rule, the expectation ``h_t = p h_{t-1} + (1 - p) h̃_t``
+  (same for c), so zoneout runs on the explicit engine in both modes (``engine="auto"``
+  picks it; ``"native"`` is an error). Not with ``proj_size``. A trace shows the zoned
+  states, and an LSTM's ``grad_c`` is dL/dc_t of the zoned c_t carried to the next step.
 
 >>> from rnnlab.core.layers import LSTM
 >>> lstm = LSTM(4, 8, forget_bias=1.0, recurrent_init="orthogonal", weight_drop=0.3)
@@ -44,6 +52,7 @@ def configure(
     recurrent_init: str,
     weight_drop: float,
     recurrent_dropout: float,
+    zoneout: float = 0.0,
 ) -> None:
     """Check the options, store them on the layer ``m`` and apply the initialisation ones."""
     name = type(m).__name__
@@ -61,6 +70,12 @@ def configure(
     m.forget_bias, m.recurrent_init = forget_bias, recurrent_init
     m.weight_drop = _probability("weight_drop", weight_drop)
     m.recurrent_dropout = _probability("recurrent_dropout", recurrent_dropout)
+    m.zoneout = _probability("zoneout", zoneout)
+    if m.zoneout and getattr(m, "proj_size", 0):
+        raise ValueError(
+            "zoneout is not supported with proj_size (the projected state has no cell-sized "
+            "twin to zone out): use proj_size=0 or zoneout=0"
+        )
     init_weights(m)
 
 
@@ -87,6 +102,26 @@ def keep_mask(like: Tensor, p: float) -> Tensor:
     return torch.empty_like(like).bernoulli_(1 - p).div_(1 - p)
 
 
+def zone_mask(like: Tensor, p: float) -> Tensor:
+    """A Bernoulli(p) zoneout mask shaped like ``like`` (1 = keep the previous state),
+    unscaled: where every zoneout mask is drawn."""
+    return torch.empty_like(like).bernoulli_(p)
+
+
+def zoneout_masks(m: nn.Module, T: int, h0: Tensor, c0: Tensor | None):
+    """The zoneout masks ``(m_h, m_c)`` for one layer and direction, each (T, B, size) (m_c
+    None for RNN/GRU), or (None, None) without zoneout. Training: fresh Bernoulli(p) draws for all T
+    steps at once; eval: the constant p (the expectation), as an expanded view."""
+    p = getattr(m, "zoneout", 0.0)
+    if not p:
+        return None, None
+    if m.training:
+        draw = lambda s: zone_mask(s.new_empty(T, *s.shape), p)  # noqa: E731
+    else:
+        draw = lambda s: s.new_full((1, 1, 1), p).expand(T, *s.shape)  # noqa: E731
+    return draw(h0), (draw(c0) if c0 is not None else None)
+
+
 def recurrent_weight(m: nn.Module, name: str) -> Tensor:
     """The weight ``name`` (a ``weight_hh_*``) as this call uses it: DropConnect'ed in training
     mode with ``weight_drop``, else the parameter itself."""
@@ -109,16 +144,24 @@ def state_mask(m: nn.Module, h0: Tensor) -> Tensor | None:
     return keep_mask(h0, m.recurrent_dropout) if m.training and m.recurrent_dropout else None
 
 
+def state_masks(m: nn.Module, T: int, h0: Tensor, c0: Tensor | None):
+    """``(hmask, m_h, m_c)`` for one layer and direction of T steps: ``state_mask`` and
+    ``zoneout_masks``, each None where its option is off."""
+    return (state_mask(m, h0), *zoneout_masks(m, T, h0, c0))
+
+
 def check_engine(m: nn.Module, engine: str) -> None:
     """A clear error for an engine that cannot run the layer's options."""
-    if engine == "native" and getattr(m, "recurrent_dropout", 0.0):
-        raise ValueError(
-            "recurrent_dropout needs the explicit engine (torch's fused kernels cannot mask "
-            "the state inside their loop): use engine='explicit' or 'auto', or recurrent_dropout=0"
-        )
+    for name in ("recurrent_dropout", "zoneout"):
+        if engine == "native" and getattr(m, name, 0.0):
+            raise ValueError(
+                f"{name} needs the explicit engine (torch's fused kernels cannot mask "
+                f"the state inside their loop): use engine='explicit' or 'auto', or {name}=0"
+            )
 
 
 def uses_native(m: nn.Module) -> bool:
-    """Whether the fused kernels can run this call (not while recurrent dropout is active)."""
+    """Whether the fused kernels can run this call (not while recurrent dropout is active,
+    nor ever with zoneout: its eval rule is not torch.nn's cell either)."""
     check_engine(m, m.engine)
-    return not (m.training and m.recurrent_dropout)
+    return not (m.training and m.recurrent_dropout) and not m.zoneout
