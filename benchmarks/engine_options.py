@@ -57,6 +57,7 @@ def main() -> None:
             opts = [("none", {}), ("weight_drop=0.3", {"weight_drop": 0.3})]
             if engine == "explicit":
                 opts.append(("recurrent_dropout=0.3", {"recurrent_dropout": 0.3}))
+                opts.append(("zoneout=0.1", {"zoneout": 0.1}))
             ms = {}
             for name, kw in opts:
                 torch.manual_seed(0)
