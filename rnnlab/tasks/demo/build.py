@@ -174,8 +174,15 @@ def build(
             "(../shared/data, with eng-fra/, tinyshakespeare/ and fsdd/)"
         )
     work = work or Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser() / "build"
+    # every input must be there before anything trains or a shipped model is replaced
+    for path in sorted({DATA[BY_NAME[n].data][0] for n in names} - {""}):
+        if not (shared / path).exists():
+            raise InputError(
+                f"{shared / path} does not exist: --build trains from the shared data folder "
+                "(--data, default ../shared/data)"
+            )
     if "speech" in names:
-        fsdd_index(shared / DATA["fsdd"][0])  # a missing FSDD folder fails before any training
+        fsdd_index(shared / DATA["fsdd"][0])  # an FSDD folder without recordings fails here
     for name in names:
         recipe = BY_NAME[name]
         run = work / name

@@ -56,6 +56,10 @@ def test_build_names_unknown_models_and_missing_data(tmp_path):
         B.build(["gpt"], tmp_path)
     with pytest.raises(InputError, match="is not a folder"):
         B.build(["gru"], tmp_path / "nowhere")
+    # an existing folder without the data fails before anything trains or ships
+    with pytest.raises(InputError, match="eng-fra-74k.txt does not exist"):
+        B.build(["gru"], tmp_path, work=tmp_path / "work")
+    assert not (tmp_path / "work").exists()
 
 
 def test_finished_wants_the_same_settings(tiny, tmp_path):
