@@ -30,7 +30,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from rnnlab.core import _malloc, cells
+from rnnlab.core import _malloc, cells, kernels
 
 _malloc.tune()
 _pool = threading.local()
@@ -110,9 +110,15 @@ class ExplicitBPTT(torch.autograd.Function):
                 buf["c"] = buf["c_new"] = new(H)
             else:
                 buf["h"] = buf["h_new"] = new(h0.shape[-1])
+        kern = _kernels(x, w_hr, zh)
+        if kern is not None:  # the same loop in C++, into the same buffers
+            kern.forward(
+                _CELL_IDS[cell], gi, hs, w_hh, step_bias, _contig(hmask), buf.get("gh"),
+                buf.get("rz"), buf.get("n"), buf.get("act"), cs if cell == "lstm" else None,
+            )  # fmt: skip
         step = cells.STEPS[cell]
         h, c = h0, c0
-        for t in range(T):
+        for t in range(T if kern is None else 0):
             hw = h if hmask is None else h * hmask
             h_new, c_new = step(gi[t], h, c, w_hh, step_bias, {k: v[t] for k, v in buf.items()}, hw)
             if w_hr is not None:
@@ -149,7 +155,20 @@ class ExplicitBPTT(torch.autograd.Function):
         dG = _workspace("dG", (T, B, G), x)
         dh = torch.zeros_like(h0)
         dc0 = None
-        if cell in ("rnn_tanh", "rnn_relu"):
+        kern = _kernels(x, w_hr, zh)
+        if kern is not None:
+            dGI = _workspace("dGI", (T, B, G), x) if cell == "gru" else dG
+            has_dc = cell == "lstm" and d_call is not None and d_call.numel()
+            dC = torch.empty_like(out) if cell == "lstm" and ctx.rec is not None else None
+            dh, *rest = kern.backward(
+                _CELL_IDS[cell], w_hh, d_out.contiguous(), hs, _contig(hmask), dH, dG,
+                dGI if cell == "gru" else None, s.get("rz"), s.get("n"), s.get("gh"),
+                s.get("act"), cs, d_call.contiguous() if has_dc else None, dC,
+            )  # fmt: skip
+            dc0 = rest[0] if rest else None
+            if dC is not None:
+                ctx.rec.grad_c = dC
+        elif cell in ("rnn_tanh", "rnn_relu"):
             D = getattr(cells, f"{cell}_coeffs")(out if zh is None else s["h_new"])
             if zh is not None:  # the cell sees (1 - zh) dL/dh_t
                 D = D * (1 - zh)
@@ -223,6 +242,23 @@ class ExplicitBPTT(torch.autograd.Function):
         db_hh = dG.sum((0, 1)) if ctx.has_bias else None
         dw_hr = flat(dH).t() @ flat(s["h_raw"]) if w_hr is not None else None
         return None, dx, dh, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None, None, None
+
+
+_CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "gru": 2, "lstm": 3}
+
+
+def _kernels(x: Tensor, w_hr: Tensor | None, zh: Tensor | None):
+    """The fused C++ loops when they cover this call (CPU, float/double, no projection, no
+    zoneout), else None: the Python loop runs."""
+    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+        return None
+    if w_hr is not None or zh is not None:
+        return None
+    return kernels.get()
+
+
+def _contig(t: Tensor | None) -> Tensor | None:
+    return None if t is None else t.contiguous()
 
 
 def _masked(t: Tensor, hmask: Tensor | None) -> Tensor:
