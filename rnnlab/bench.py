@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnlab as rl
+from rnnlab.core import kernels
 
 CONFIGS = [  # (B, T, H, layers) from issue 3
     (64, 256, 256, 2),
@@ -100,6 +101,14 @@ def engine_rows(
     return rows
 
 
+def engine_path() -> str:
+    """Which loop the explicit engine runs here: the fused C++ kernels or the Python loop
+    (``RNNLAB_NO_EXT=1`` measures the latter)."""
+    if kernels.get() is not None:
+        return "fused C++ kernels"
+    return f"Python loop: {kernels.reason() or 'RNNLAB_NO_EXT set'}"
+
+
 def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
@@ -110,7 +119,9 @@ def machine() -> str:
 
 def print_engine(rows: list[dict], console: Console | None = None) -> None:
     console = console or Console(width=150)
-    tab = Table(title="rnnlab explicit engine vs torch.nn (tokens/s, higher is better)")
+    tab = Table(
+        title=f"rnnlab explicit engine ({engine_path()}) vs torch.nn (tokens/s, higher is better)"
+    )
     for c in (
         "cell",
         "B×T×H×L",

@@ -36,3 +36,13 @@ def cli(capsys, monkeypatch):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fused_kernels():
+    """Build (or load from the cache) the fused C++ kernels once per test run, before any
+    test moves ``$RNNLAB_HOME``; None where they are unavailable or ``RNNLAB_NO_EXT`` is set
+    (every test then runs the Python loop)."""
+    from rnnlab.core import kernels
+
+    return kernels.get()

@@ -19,16 +19,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnlab.core import kernels
 from rnnlab.core.cells import from_projections
 
 _FUSED = {"GRU": torch.gru_cell, "RNN_TANH": torch.rnn_tanh_cell, "RNN_RELU": torch.rnn_relu_cell}
+_CELL_IDS = {"RNN_TANH": 0, "RNN_RELU": 1, "GRU": 2, "LSTM": 3}  # rnnlab.core.kernels' ids
+
+
+_KERNEL_DTYPES = (torch.float32, torch.float64)
 
 
 class Stepper:
     """Feed one token at a time with torch's fused cell kernels.
 
     Same maths as ``model.forward`` (to float rounding), without a sequence layer's per-call
-    cost: oneDNN's LSTM, fast for training batches, spends ~5 ms per single step on CPU.
+    cost: oneDNN's LSTM, fast for training batches, spends ~5 ms per single step on CPU. On
+    CPU with the fused kernels (``rnnlab.core.kernels``) one C++ call steps the whole stack
+    (two GEMMs and one pointwise pass per layer); else torch's ``*_cell`` ops, layer by layer.
     ``quantize=True`` stores the recurrent and input weights as int8 (one scale per output
     row) and runs the step in bfloat16: ~1.6x faster on CPU, logits within ~1e-2.
     Layers it does not know (minGRU/minLSTM, projections, learned initial states) fall back
@@ -59,6 +66,7 @@ class Stepper:
             if self.fast
             else []
         )
+        self.flat = [t.detach() for w in self.w for t in w]  # for the fused kernels' stack_step
         self.quantize = quantize and self.fast and hasattr(torch, "_weight_int8pack_mm")
         if self.quantize:
             w0 = self.w[0]
@@ -80,6 +88,11 @@ class Stepper:
         lstm = self.mode == "LSTM"
         h, c = state if lstm else (state, None)
         x = self.model.emb(ids)
+        kern = kernels.get() if x.device.type == "cpu" and x.dtype in _KERNEL_DTYPES else None
+        if kern is not None:  # the whole stack in one C++ call
+            new = kern.stack_step(_CELL_IDS[self.mode], x, h.contiguous(),
+                                  c.contiguous() if lstm else None, self.flat)  # fmt: skip
+            return self.model.head(new[0][-1]), (tuple(new) if lstm else new[0])
         hs, cs = [], []
         for k, w in enumerate(self.w):
             if lstm:

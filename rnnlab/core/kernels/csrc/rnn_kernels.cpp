@@ -304,13 +304,8 @@ std::vector<Tensor> stack_step(int64_t cell, const Tensor& x, const Tensor& h, c
     const Tensor& bih = w[4 * k + 2];
     const Tensor& bhh = w[4 * k + 3];
     const Tensor hk = h[k];
-    if (cell == 2) {
-      at::addmm_out(gi, bih, in, w[4 * k].t());
-      at::addmm_out(pre, bhh, hk, w[4 * k + 1].t());
-    } else {
-      at::addmm_out(gi, bih + bhh, in, w[4 * k].t());
-      at::mm_out(pre, hk, w[4 * k + 1].t());
-    }
+    at::addmm_out(gi, bih, in, w[4 * k].t());  // the pointwise pass adds the two
+    at::addmm_out(pre, bhh, hk, w[4 * k + 1].t());
     Tensor hk2 = h2[k];
     AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "rnnlab_stack_step", [&] {
       using T_ = scalar_t;
