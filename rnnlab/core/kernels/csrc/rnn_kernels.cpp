@@ -59,8 +59,8 @@ inline float tnh<float>(float x) {  // 1 - 2 / (e^2x + 1): absolute error ~1e-7
   return 1.0f - 2.0f / (ex(2.0f * x) + 1.0f);
 }
 
-// Rows per parallel chunk: small steps stay on one thread (a fork costs more than the work).
-inline int64_t grain(int64_t H) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(H, 1)); }
+// Rows per parallel chunk: ~2K elements (a fork costs a few µs, a row of LSTM work ~1 ns/unit).
+inline int64_t grain(int64_t H) { return std::max<int64_t>(1, 2048 / std::max<int64_t>(H, 1)); }
 
 template <typename F>
 inline void rows(int64_t B, int64_t H, const F& f) {
