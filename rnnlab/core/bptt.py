@@ -110,11 +110,12 @@ class ExplicitBPTT(torch.autograd.Function):
                 buf["c"] = buf["c_new"] = new(H)
             else:
                 buf["h"] = buf["h_new"] = new(h0.shape[-1])
-        kern = _kernels(x, w_hr, zh)
+        kern = _kernels(x, w_hr)
         if kern is not None:  # the same loop in C++, into the same buffers
             kern.forward(
                 _CELL_IDS[cell], gi, hs, w_hh, step_bias, _contig(hmask), buf.get("gh"),
                 buf.get("rz"), buf.get("n"), buf.get("act"), cs if cell == "lstm" else None,
+                *_zone_args(zh, zc, buf),
             )  # fmt: skip
         step = cells.STEPS[cell]
         h, c = h0, c0
@@ -155,7 +156,7 @@ class ExplicitBPTT(torch.autograd.Function):
         dG = _workspace("dG", (T, B, G), x)
         dh = torch.zeros_like(h0)
         dc0 = None
-        kern = _kernels(x, w_hr, zh)
+        kern = _kernels(x, w_hr)
         if kern is not None:
             dGI = _workspace("dGI", (T, B, G), x) if cell == "gru" else dG
             has_dc = cell == "lstm" and d_call is not None and d_call.numel()
@@ -164,6 +165,7 @@ class ExplicitBPTT(torch.autograd.Function):
                 _CELL_IDS[cell], w_hh, d_out.contiguous(), hs, _contig(hmask), dH, dG,
                 dGI if cell == "gru" else None, s.get("rz"), s.get("n"), s.get("gh"),
                 s.get("act"), cs, d_call.contiguous() if has_dc else None, dC,
+                *_zone_args(zh, zc, s),
             )  # fmt: skip
             dc0 = rest[0] if rest else None
             if dC is not None:
@@ -247,14 +249,20 @@ class ExplicitBPTT(torch.autograd.Function):
 _CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "gru": 2, "lstm": 3}
 
 
-def _kernels(x: Tensor, w_hr: Tensor | None, zh: Tensor | None):
-    """The fused C++ loops when they cover this call (CPU, float/double, no projection, no
-    zoneout), else None: the Python loop runs."""
+def _kernels(x: Tensor, w_hr: Tensor | None):
+    """The fused C++ loops when they cover this call (CPU, float/double, no projection),
+    else None: the Python loop runs."""
     if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
         return None
-    if w_hr is not None or zh is not None:
-        return None
-    return kernels.get()
+    return kernels.get() if w_hr is None else None
+
+
+def _zone_args(zh: Tensor | None, zc: Tensor | None, buf: dict) -> tuple:
+    """The kernels' zoneout arguments: the masks (contiguous: eval's are expanded views) and
+    the buffers of the cell's own new state h̃ (LSTM: h_raw) and c̃."""
+    if zh is None:
+        return None, None, None, None
+    return zh.contiguous(), _contig(zc), buf.get("h_new", buf.get("h_raw")), buf.get("c_new")
 
 
 def _contig(t: Tensor | None) -> Tensor | None:

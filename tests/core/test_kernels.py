@@ -152,7 +152,7 @@ def test_gradcheck_float64_on_the_kernel(kern, cell):
         assert torch.autograd.gradcheck(f, (x, h0, c0), atol=1e-7)
 
 
-def test_proj_size_and_zoneout_fall_back_to_the_python_loop(kern):
+def test_proj_size_falls_back_to_the_python_loop(kern):
     torch.manual_seed(0)
     r = nn.LSTM(5, 7, proj_size=3)
     m = rl.LSTM(5, 7, proj_size=3, engine="explicit")
@@ -160,8 +160,28 @@ def test_proj_size_and_zoneout_fall_back_to_the_python_loop(kern):
     x = torch.randn(6, 2, 5, requires_grad=True)
     with kernels.use(True):
         _close(_run(m, x, None, True), _ref(r, x, None))
-    z = rl.GRU(5, 7, zoneout=0.3).eval()
-    _close(_run(z, x, None, True), _run(z, x, None, False))
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_zoneout_on_the_kernel(kern, cell, train, monkeypatch):
+    """Zoneout (with recurrent dropout too) in the kernels: the Python loop's numbers, its
+    trace (grad_c of the zoned state), and no Python step runs."""
+    m, _ = _pair(cell, True, 2, True, zoneout=0.3, recurrent_dropout=0.2)
+    m.train(train)
+    x = torch.randn(6, 3, 5, requires_grad=True)
+    lengths = torch.tensor([6, 3, 5])
+    want = _run(m, x, lengths, False)
+    tr = {}
+    for fused in (False, True):
+        with kernels.use(fused):
+            torch.manual_seed(2)
+            tr[fused] = m.trace(x.detach(), lengths=lengths, grad_of=lambda y: (y**2).sum())
+    monkeypatch.setitem(cells.STEPS, cell, None)  # the kernels must not need it
+    _close(_run(m, x, lengths, True), want)
+    _close(tr[True].grad_h[1], tr[False].grad_h[1])
+    if cell == "lstm":
+        _close(tr[True].grad_c[0], tr[False].grad_c[0])
 
 
 def _python(code: str, **env) -> subprocess.CompletedProcess:

@@ -118,30 +118,64 @@ void mul_row(int64_t H, const T* R x, const T* R m, T* R y) {
   for (int64_t j = 0; j < H; ++j) y[j] = x[j] * m[j];
 }
 
+// zoneout: out = x_new + z (x_prev - x_new)
+template <typename T>
+void zone_row(int64_t H, const T* R xn, const T* R xp, const T* R z, T* R out) {
+  for (int64_t j = 0; j < H; ++j) out[j] = xn[j] + z[j] * (xp[j] - xn[j]);
+}
+
+// Per-step pointers of the zoneout masks and of the cell's own new state h~ (c~) they mix
+// with the previous one; all null without zoneout.
+template <typename T>
+struct Zone {
+  const T* zh = nullptr;
+  const T* zc = nullptr;
+  T* ht = nullptr;
+  T* ct = nullptr;
+};
+
 // One step's pointwise part over the batch. gi: (B,G) input projection (biases folded as in
 // cells.py); pre: (B,G) h W_hh^T (GRU: + b_hn, kept as gh); hp: previous h; writes h (and c,
 // rz, n, act); hw (when hmask): next step's W_hh input h * hmask.
 template <typename T>
 void pointwise_fwd(int cell, int64_t B, int64_t H, const T* gi, T* pre, const T* hp, T* h,
-                   T* rz, T* n, const T* cp, T* c, const T* hmask, T* hw) {
+                   T* rz, T* n, const T* cp, T* c, const T* hmask, T* hw, Zone<T> z = {}) {
   const int64_t G = H * (cell == 2 ? 3 : cell == 3 ? 4 : 1);
   rows(B, H, [=](int64_t b) {
     const int64_t o = b * H;
+    T* hc = z.zh ? z.ht + o : h + o;  // where the cell writes h~ (c~)
+    T* cc = z.zh && cell == 3 ? z.ct + o : (c ? c + o : nullptr);
     if (cell <= 1)
-      rnn_row<T>(cell == 1, H, gi + b * G, pre + b * G, h + o);
+      rnn_row<T>(cell == 1, H, gi + b * G, pre + b * G, hc);
     else if (cell == 2)
-      gru_row<T>(H, gi + b * G, pre + b * G, hp + o, rz + 2 * o, n + o, h + o);
+      gru_row<T>(H, gi + b * G, pre + b * G, hp + o, rz + 2 * o, n + o, hc);
     else
-      lstm_row<T>(H, gi + b * G, pre + b * G, cp + o, c + o, h + o);
+      lstm_row<T>(H, gi + b * G, pre + b * G, cp + o, cc, hc);
+    if (z.zh) {
+      zone_row<T>(H, hc, hp + o, z.zh + o, h + o);
+      if (cell == 3) zone_row<T>(H, cc, cp + o, z.zc + o, c + o);
+    }
     if (hmask != nullptr) mul_row<T>(H, h + o, hmask + o, hw + o);
   });
 }
 
+template <typename T>
+Zone<T> zone_at(const OptT& zh, const OptT& zc, const OptT& ht, const OptT& ct, int64_t off) {
+  Zone<T> z;
+  if (!has(zh)) return z;
+  z.zh = zh->data_ptr<T>() + off;
+  z.ht = ht->data_ptr<T>() + off;
+  if (has(zc)) z.zc = zc->data_ptr<T>() + off, z.ct = ct->data_ptr<T>() + off;
+  return z;
+}
+
 // hs (T+1,B,H) with hs[0] = h0 filled; gi (T,B,G). GRU: gh (T,B,3H), rz (T,B,2H), n (T,B,H),
 // step_bias (3H) = [0, 0, b_hn] or none. LSTM: act (T,B,4H), cs (T+1,B,H) with cs[0] = c0.
+// Zoneout: masks zh, zc (T,B,H) and the buffers ht (h~: RNN/GRU h_new, LSTM h_raw), ct (c~).
 void forward(int64_t cell, const Tensor& gi, const Tensor& hs, const Tensor& w_hh,
              const OptT& step_bias, const OptT& hmask, const OptT& gh, const OptT& rz,
-             const OptT& n, const OptT& act, const OptT& cs) {
+             const OptT& n, const OptT& act, const OptT& cs, const OptT& zh, const OptT& zc,
+             const OptT& ht, const OptT& ct) {
   const int64_t T = gi.size(0), B = gi.size(1), H = hs.size(2);
   const Tensor wt = w_hh.t();
   Tensor hw = has(hmask) ? at::mul(hs[0], *hmask) : Tensor();
@@ -152,7 +186,8 @@ void forward(int64_t cell, const Tensor& gi, const Tensor& hs, const Tensor& w_h
       const Tensor hin = m ? hw : hs[t];
       Tensor pre;
       if (cell <= 1) {
-        pre = hs[t + 1];
+        // the GEMM writes where the pointwise pass then writes h~ (same element, read first)
+        pre = has(zh) ? (*ht)[t] : hs[t + 1];
         at::mm_out(pre, hin, wt);
       } else if (cell == 2) {
         pre = (*gh)[t];
@@ -170,30 +205,37 @@ void forward(int64_t cell, const Tensor& gi, const Tensor& hs, const Tensor& w_h
       T_* h = hs.data_ptr<T_>() + (t + 1) * B * H;
       pointwise_fwd<T_>(static_cast<int>(cell), B, H, gi.data_ptr<T_>() + t * gi.stride(0),
                         pre.data_ptr<T_>(), hs.data_ptr<T_>() + t * B * H, h, rzp, np, cp,
-                        cp ? cp + B * H : nullptr, m, m ? hw.data_ptr<T_>() : nullptr);
+                        cp ? cp + B * H : nullptr, m, m ? hw.data_ptr<T_>() : nullptr,
+                        zone_at<T_>(zh, zc, ht, ct, t * B * H));
     }
   });
 }
 
 // ---- backward ------------------------------------------------------------------------------
 // Row kernels of one backward step (bptt.py's loop bodies, per cell). dh arrives holding the
-// total dL/dh_t (d_out + what came back through W_hh; GRU: without the z-path, added here).
+// total dL/dh_t; carry (to h_{t-1}, not through W_hh) is GRU's z-path and zoneout's zh-path.
 
+// hc: h~ (the cell's own output); zh: zoneout mask or null
 template <typename T>
-void rnn_back_row(bool relu, int64_t H, const T* R h, const T* R dh, T* R dg) {
+void rnn_back_row(bool relu, int64_t H, const T* R hc, const T* R dh, const T* R zh, T* R dg,
+                  T* R carry) {
   if (relu)
-    for (int64_t j = 0; j < H; ++j) dg[j] = h[j] > 0 ? dh[j] : T(0);
+    for (int64_t j = 0; j < H; ++j) dg[j] = hc[j] > 0 ? dh[j] : T(0);
   else
-    for (int64_t j = 0; j < H; ++j) dg[j] = dh[j] * (T(1) - h[j] * h[j]);
+    for (int64_t j = 0; j < H; ++j) dg[j] = dh[j] * (T(1) - hc[j] * hc[j]);
+  if (zh != nullptr)
+    for (int64_t j = 0; j < H; ++j) {
+      dg[j] *= T(1) - zh[j];
+      carry[j] = dh[j] * zh[j];
+    }
 }
 
-// carry in: z_{t+1} dh_{t+1} (the direct path); out: z_t dh_t
 template <typename T>
 void gru_back_row(int64_t H, const T* R rz, const T* R n, const T* R gh, const T* R hp,
-                  T* R dh, T* R carry, T* R dg, T* R dgi) {
+                  const T* R dh, const T* R zh, T* R carry, T* R dg, T* R dgi) {
   for (int64_t j = 0; j < H; ++j) {
-    const T d = dh[j] + carry[j];
-    dh[j] = d;
+    const T zk = zh ? zh[j] : T(0);
+    const T d = dh[j] * (T(1) - zk);  // what reaches the cell (all of dh without zoneout)
     const T r = rz[j], z = rz[H + j], nn = n[j];
     const T dA = d * (T(1) - z) * (T(1) - nn * nn);
     const T dr = dA * gh[2 * H + j] * r * (T(1) - r);
@@ -204,34 +246,59 @@ void gru_back_row(int64_t H, const T* R rz, const T* R n, const T* R gh, const T
     dgi[H + j] = dz;
     dg[2 * H + j] = dA * r;
     dgi[2 * H + j] = dA;
-    carry[j] = d * z;
+    carry[j] = dh[j] * zk + d * z;
   }
 }
 
-// carry in: f_{t+1} dc_{t+1}; out: f_t dc_t. dce: dL/dc_t from outside (c_all used), or null
+// cc carry in: f_{t+1} dc_{t+1}; out: f_t dc_t. dce: dL/dc_t from outside (c_all used), or null
 template <typename T>
 void lstm_back_row(int64_t H, const T* R a, const T* R c, const T* R cp, const T* R dh,
-                   const T* R dce, T* R carry, T* R dg, T* R dC) {
+                   const T* R dce, T* R cc, T* R dg, T* R dC) {
   for (int64_t j = 0; j < H; ++j) {
     const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
     const T tc = tnh(c[j]);
-    T dc = carry[j] + dh[j] * o * (T(1) - tc * tc);
+    T dc = cc[j] + dh[j] * o * (T(1) - tc * tc);
     if (dce != nullptr) dc += dce[j];
     if (dC != nullptr) dC[j] = dc;
     dg[j] = dc * g * i * (T(1) - i);
     dg[H + j] = dc * cp[j] * f * (T(1) - f);
     dg[2 * H + j] = dc * i * (T(1) - g * g);
     dg[3 * H + j] = dh[j] * tc * o * (T(1) - o);
-    carry[j] = dc * f;
+    cc[j] = dc * f;
   }
 }
 
+// bptt.py's _lstm_zoneout_step: ct = c~_t; dC records dL/dc_t of the zoned state
 template <typename T>
-void add_row(int64_t H, const T* R x, const T* R y, const T* R m, T* R out) {
+void lstm_zone_back_row(int64_t H, const T* R a, const T* R ct, const T* R cp, const T* R dh,
+                        const T* R dce, const T* R zh, const T* R zc, T* R cc, T* R carry,
+                        T* R dg, T* R dC) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+    const T tc = tnh(ct[j]);
+    T dc = cc[j];
+    if (dce != nullptr) dc += dce[j];
+    if (dC != nullptr) dC[j] = dc;
+    const T dht = dh[j] * (T(1) - zh[j]);
+    const T dct = dc * (T(1) - zc[j]) + dht * o * (T(1) - tc * tc);
+    dg[j] = dct * g * i * (T(1) - i);
+    dg[H + j] = dct * cp[j] * f * (T(1) - f);
+    dg[2 * H + j] = dct * i * (T(1) - g * g);
+    dg[3 * H + j] = dht * tc * o * (T(1) - o);
+    cc[j] = dc * zc[j] + dct * f;
+    carry[j] = dh[j] * zh[j];
+  }
+}
+
+// out = x + y (* m) (+ carry)
+template <typename T>
+void add_row(int64_t H, const T* R x, const T* R y, const T* R m, const T* R carry, T* R out) {
   if (m != nullptr)
     for (int64_t j = 0; j < H; ++j) out[j] = x[j] + y[j] * m[j];
   else
     for (int64_t j = 0; j < H; ++j) out[j] = x[j] + y[j];
+  if (carry != nullptr)
+    for (int64_t j = 0; j < H; ++j) out[j] += carry[j];
 }
 
 // The backward loop: fills dH (total dL/dh_t), dG (dL/d state pre-activations), GRU's dGI
@@ -241,11 +308,14 @@ std::vector<Tensor> backward(int64_t cell, const Tensor& w_hh, const Tensor& d_o
                              const Tensor& hs, const OptT& hmask, const Tensor& dH,
                              const Tensor& dG, const OptT& dGI, const OptT& rz, const OptT& n,
                              const OptT& gh, const OptT& act, const OptT& cs, const OptT& d_c,
-                             const OptT& dC) {
+                             const OptT& dC, const OptT& zh, const OptT& zc, const OptT& ht,
+                             const OptT& ct) {
   const int64_t T = d_out.size(0), B = d_out.size(1), H = hs.size(2);
   const int64_t G = dG.size(2);
+  const bool zone = has(zh), direct = zone || cell == 2;  // is there a path around W_hh?
   Tensor rec = at::zeros({B, H}, hs.options());
-  Tensor carry = at::zeros({B, H}, hs.options());  // GRU: dh z; LSTM: dc f (to step t-1)
+  Tensor carry = at::zeros({B, H}, hs.options());   // to h_{t-1} around W_hh
+  Tensor carry_c = at::zeros({B, H}, hs.options());  // LSTM: to c_{t-1}
   AT_DISPATCH_FLOATING_TYPES(hs.scalar_type(), "rnnlab_backward", [&] {
     using T_ = scalar_t;
     const T_* m = ptr<T_>(hmask);
@@ -253,6 +323,7 @@ std::vector<Tensor> backward(int64_t cell, const Tensor& w_hh, const Tensor& d_o
     T_* dCp = ptr<T_>(dC);
     T_* rp = rec.data_ptr<T_>();
     T_* cr = carry.data_ptr<T_>();
+    T_* crc = carry_c.data_ptr<T_>();
     const T_* dout = d_out.data_ptr<T_>();
     const T_* hsp = hs.data_ptr<T_>();
     T_* dhp = dH.data_ptr<T_>();
@@ -263,27 +334,38 @@ std::vector<Tensor> backward(int64_t cell, const Tensor& w_hh, const Tensor& d_o
     T_* dgip = ptr<T_>(dGI);
     const T_* ap = ptr<T_>(act);
     const T_* csp = ptr<T_>(cs);
+    const T_* zhp = ptr<T_>(zh);
+    const T_* zcp = ptr<T_>(zc);
+    const T_* htp = ptr<T_>(ht);
+    const T_* ctp = ptr<T_>(ct);
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t s = t * B * H;  // offset of step t in (T,B,H); hs[t] is h_{t-1}
       rows(B, H, [=](int64_t b) {
-        const int64_t o = s + b * H, og = (t * B + b) * G;
-        add_row<T_>(H, dout + o, rp + b * H, m ? m + b * H : nullptr, dhp + o);
+        const int64_t o = s + b * H, og = (t * B + b) * G, ob = b * H;
+        const T_* z = zone ? zhp + o : nullptr;
+        add_row<T_>(H, dout + o, rp + ob, m ? m + ob : nullptr, direct ? cr + ob : nullptr,
+                    dhp + o);
         if (cell <= 1)
-          rnn_back_row<T_>(cell == 1, H, hsp + o + B * H, dhp + o, dgp + og);
+          rnn_back_row<T_>(cell == 1, H, zone ? htp + o : hsp + o + B * H, dhp + o, z,
+                           dgp + og, cr + ob);
         else if (cell == 2)
-          gru_back_row<T_>(H, rzp + 2 * o, np + o, ghp + og, hsp + o, dhp + o, cr + b * H,
+          gru_back_row<T_>(H, rzp + 2 * o, np + o, ghp + og, hsp + o, dhp + o, z, cr + ob,
                            dgp + og, dgip + og);
+        else if (zone)
+          lstm_zone_back_row<T_>(H, ap + og, ctp + o, csp + o, dhp + o,
+                                 dce ? dce + o : nullptr, z, zcp + o, crc + ob, cr + ob,
+                                 dgp + og, dCp ? dCp + o : nullptr);
         else
           lstm_back_row<T_>(H, ap + og, csp + o + B * H, csp + o, dhp + o,
-                            dce ? dce + o : nullptr, cr + b * H, dgp + og,
+                            dce ? dce + o : nullptr, crc + ob, dgp + og,
                             dCp ? dCp + o : nullptr);
       });
       at::mm_out(rec, dG[t], w_hh);
     }
   });
   Tensor dh0 = has(hmask) ? rec * *hmask : rec;
-  if (cell == 2) dh0 = dh0 + carry;
-  if (cell == 3) return {dh0, carry};
+  if (direct) dh0 = dh0 + carry;
+  if (cell == 3) return {dh0, carry_c};
   return {dh0};
 }
 
