@@ -124,7 +124,9 @@ def test_trace_grad_h_and_grad_c_on_the_kernel(kern, cell):
     a, b = trace(True), trace(False)
     for layer in range(2):
         for d in range(2):
-            _close([a.hidden[layer][d], a.grad_h[layer][d]], [b.hidden[layer][d], b.grad_h[layer][d]])
+            _close(
+                [a.hidden[layer][d], a.grad_h[layer][d]], [b.hidden[layer][d], b.grad_h[layer][d]]
+            )
             for name, g in b.gates[layer][d].items():
                 _close([a.gates[layer][d][name]], [g])
             if cell == "lstm":

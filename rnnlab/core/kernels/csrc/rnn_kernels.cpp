@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -70,6 +71,12 @@ inline void rows(int64_t B, int64_t H, const F& f) {
 }
 
 inline bool has(const OptT& t) { return t.has_value() && t->defined(); }
+
+// The loops index raw pointers: every buffer must be dense (bptt.py allocates them so).
+inline void dense(std::initializer_list<const OptT*> ts) {
+  for (const OptT* t : ts)
+    TORCH_CHECK(!has(*t) || (*t)->is_contiguous(), "rnnlab kernels: a buffer is not contiguous");
+}
 
 template <typename T>
 inline T* ptr(const OptT& t) {
@@ -176,6 +183,8 @@ void forward(int64_t cell, const Tensor& gi, const Tensor& hs, const Tensor& w_h
              const OptT& step_bias, const OptT& hmask, const OptT& gh, const OptT& rz,
              const OptT& n, const OptT& act, const OptT& cs, const OptT& zh, const OptT& zc,
              const OptT& ht, const OptT& ct) {
+  const OptT gi_(gi), hs_(hs);
+  dense({&gi_, &hs_, &hmask, &gh, &rz, &n, &act, &cs, &zh, &zc, &ht, &ct});
   const int64_t T = gi.size(0), B = gi.size(1), H = hs.size(2);
   const Tensor wt = w_hh.t();
   Tensor hw = has(hmask) ? at::mul(hs[0], *hmask) : Tensor();
@@ -310,6 +319,9 @@ std::vector<Tensor> backward(int64_t cell, const Tensor& w_hh, const Tensor& d_o
                              const OptT& gh, const OptT& act, const OptT& cs, const OptT& d_c,
                              const OptT& dC, const OptT& zh, const OptT& zc, const OptT& ht,
                              const OptT& ct) {
+  const OptT d_(d_out), hs_(hs), dH_(dH), dG_(dG);
+  dense({&d_, &hs_, &dH_, &dG_, &hmask, &dGI, &rz, &n, &gh, &act, &cs, &d_c, &dC, &zh, &zc,
+         &ht, &ct});
   const int64_t T = d_out.size(0), B = d_out.size(1), H = hs.size(2);
   const int64_t G = dG.size(2);
   const bool zone = has(zh), direct = zone || cell == 2;  // is there a path around W_hh?
@@ -375,6 +387,8 @@ std::vector<Tensor> backward(int64_t cell, const Tensor& w_hh, const Tensor& d_o
 // states [h', c'] (L,B,H) (no buffers kept: inference). Two GEMMs per layer, one fused pass.
 std::vector<Tensor> stack_step(int64_t cell, const Tensor& x, const Tensor& h, const OptT& c,
                                const std::vector<Tensor>& w) {
+  const OptT x_(x), h_(h);
+  dense({&x_, &h_, &c});
   const int64_t L = h.size(0), B = h.size(1), H = h.size(2);
   const int64_t G = w[1].size(0);
   Tensor gi = at::empty({B, G}, h.options()), pre = at::empty({B, G}, h.options());
