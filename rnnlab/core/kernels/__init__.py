@@ -116,7 +116,9 @@ def _fail(why: str) -> None:
 def _load() -> ModuleType | None:
     t0 = time.perf_counter()
     try:
-        import fcntl  # POSIX only: elsewhere the ImportError is the one-line reason
+        # imported here, not at the top: fcntl is POSIX only (elsewhere the ImportError is
+        # the one-line reason) and cpp_extension pulls in setuptools (~0.2 s), for nothing under RNNLAB_NO_EXT
+        import fcntl
 
         from torch.utils import cpp_extension
 
