@@ -5,32 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_loop import TOY, Source  # batches by position: Source.i is the steps taken
 
 from rnnlab.errors import InputError
 from rnnlab.train.checkpoint import load_run, save_run
 from rnnlab.train.loop import TrainConfig, fit, lr_factor, read_log
-
-TOY = {"task": "toy", "model": {}, "data": {}, "train": {}}
-
-
-class Source:
-    """Deterministic batches by position; ``i`` is also the number of steps taken."""
-
-    def __init__(self):
-        self.i = 0
-
-    def __next__(self):
-        self.i += 1
-        g = torch.Generator().manual_seed(self.i)
-        x = torch.randn(8, 4, generator=g)
-        return x, x.sum(1, keepdim=True)
-
-    def state_dict(self):
-        return {"i": self.i}
-
-    def load_state_dict(self, s):
-        self.i = s["i"]
-
 
 # scripted validation losses by step (eval every 3 steps); with nonmono=2 the eval at step 15
 # (4.7) is worse than the best before the last two evaluations (4.0 at step 6): averaging
@@ -48,7 +27,7 @@ def _ntasgd(run_dir, resume=False, stop_at=None):
         if stop_at and calls[0] == stop_at:
             raise KeyboardInterrupt
         iterates[src.i - 1] = torch.cat([p.detach().flatten() for p in m.parameters()])
-        return torch.nn.functional.mse_loss(m(b[0]), b[1]), 8
+        return torch.nn.functional.mse_loss(m(b[0]), b[1]), 16
 
     def evaluate():
         at_eval[src.i] = torch.cat([p.detach().flatten() for p in m.parameters()])
@@ -109,7 +88,7 @@ def test_sgd_is_one_plain_step_at_the_given_lr(tmp_path):
     grads = torch.autograd.grad(loss, w0)
     cfg = TrainConfig(steps=1, lr=0.3, warmup=0, clip=0, optimizer="sgd", weight_decay=0.5)
     fit(m, cfg, tmp_path, data=Source(), progress=False,
-        step_fn=lambda b: (torch.nn.functional.mse_loss(m(b[0]), b[1]), 8),
+        step_fn=lambda b: (torch.nn.functional.mse_loss(m(b[0]), b[1]), 16),
         eval_fn=lambda: {"val_loss": 1.0}, save_fn=lambda p, met: None)  # fmt: skip
     for p, w, g in zip(m.parameters(), w0, grads):  # no momentum, no weight decay
         torch.testing.assert_close(p.detach(), w.detach() - 0.3 * g)

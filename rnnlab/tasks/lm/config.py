@@ -113,4 +113,6 @@ class LMTrain(Settings):
     optimizer: str = setting(
         "adamw", "adamw, sgd (plain, at --lr) or ntasgd (SGD, then averaged once val stalls)."
     )
-    nonmono: int = setting(5, "ntasgd: start averaging when val is no better than N evals ago.")
+    nonmono: int = setting(
+        5, "ntasgd: average once val is worse than the best from before the last N evaluations."
+    )

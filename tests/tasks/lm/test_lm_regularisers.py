@@ -144,24 +144,3 @@ def test_sgd_runs_keep_no_adam_moments(opt, cli, tmp_path):
     assert want == pytest.approx(3.0 if opt == "ntasgd" else 0.3074, abs=1e-3)
     averaging = [r for r in read_log(run) if r["split"] == "averaging"]
     assert ("averaging the weights from step" in r.out) == bool(averaging)
-
-
-@pytest.mark.parametrize(
-    "args, msg",
-    [
-        (["--zoneout", "1"], "--zoneout"),
-        (["--ar", "-1"], "--ar"),
-        (["--tar", "nan"], "--tar"),
-        (["--optimizer", "adam"], "--optimizer"),
-        (["--optimizer", "ntasgd", "--nonmono", "0"], "--nonmono"),
-        (["--cell", "mingru", "--zoneout", "0.1"], "zoneout"),
-        (["--zoneout", "0.1", "--engine", "native", "--cell", "lstm"], "--engine"),
-    ],
-)
-def test_bad_values_are_one_line_exit_2(cli, tmp_path, args, msg):
-    (tmp_path / "t.txt").write_text(TEXT)
-    r = cli("lm", "train", "--data", tmp_path / "t.txt", "--out", tmp_path / "o", "--steps",
-            "2", "--quiet", *SMALL, *args)  # fmt: skip
-    assert r.code == 2, (r.out, r.err)
-    assert msg in r.err and "Traceback" not in r.err
-    assert r.err.strip().count("\n") == 0
