@@ -104,7 +104,9 @@ def for_command(
     mine = {k: opts[k] for k in given if k in opts}
     if not applies(mine):
         return opts, None
-    settings, line = apply_recipe(mine, parse_duration(mine["time_budget"]), cores=usable_cores(),
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # torchrun: the processes share the cores
+    cores = max(1, usable_cores() // max(1, world))
+    settings, line = apply_recipe(mine, parse_duration(mine["time_budget"]), cores=cores,
                                   table=table)  # fmt: skip
     return {**opts, **settings}, line
 
