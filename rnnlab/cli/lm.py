@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from rnnlab.cli.options import settings_options
+from rnnlab.cli.options import given_options, settings_options
 from rnnlab.errors import InputError
 from rnnlab.tasks.lm.config import LMData, LMModel, LMTrain
 
@@ -30,6 +30,7 @@ def _parse_bidir(v: str) -> bool:
 @app.command("train")
 @settings_options(LMModel, LMData, LMTrain)
 def train_cmd(
+    ctx: typer.Context,
     data: Path = typer.Option(..., "--data", help="UTF-8 text file to learn from."),
     out: Path = typer.Option(Path("runs/lm"), "--out", help="Run directory to write."),
     bidirectional: str = typer.Option("no", help="Must be 'no' for a language model."),
@@ -37,6 +38,7 @@ def train_cmd(
     **opts: Any,
 ) -> None:
     """Train a character- or word-level RNN language model on your text."""
+    from rnnlab.tasks.lm.recipes import for_command
     from rnnlab.tasks.lm.train import train_lm
     from rnnlab.train.distributed import dist_info
 
@@ -48,9 +50,15 @@ def train_cmd(
     _parse_bidir(bidirectional)
     if val is not None:
         opts["val"] = Path(val)  # a file, never the text itself
+    # a --time-budget without --steps: the budget's recipe, under every option given
+    opts, line = for_command(opts, given_options(ctx, opts))
+    if line and dist_info()[0] == 0:
+        typer.echo(line)
     s = train_lm(data, out, progress=not quiet, **opts)
     if dist_info()[0] != 0:
         return
+    if s.get("averaged_from") is not None:
+        typer.echo(f"ntasgd: averaging the weights from step {s['averaged_from']}")
     shas = s["weights_sha256"]
     if len(shas) > 1:
         same = len(set(shas)) == 1

@@ -30,6 +30,10 @@ ADDED = {
                 "--recurrent-init",
             )
         },
+        **{
+            o: "issue 22 (zoneout, AR/TAR and the optimizer in lm train)"
+            for o in ("--zoneout", "--ar", "--tar", "--optimizer", "--nonmono")
+        },
     },
     "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
 }
