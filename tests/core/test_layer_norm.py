@@ -12,6 +12,9 @@ import rnnlab as rl
 from rnnlab.core import options
 from rnnlab.core.bptt import ExplicitBPTT
 from rnnlab.core.layernorm import LNRecurrence
+from rnnlab.core.stepper import Stepper
+from rnnlab.data.tokenize import CharTokenizer
+from rnnlab.tasks.lm.model import LanguageModel
 
 CELLS = {"rnn_tanh": (rl.RNN, {}), "rnn_relu": (rl.RNN, {"nonlinearity": "relu"}),
          "gru": (rl.GRU, {}), "lstm": (rl.LSTM, {})}  # fmt: skip
@@ -322,3 +325,21 @@ def test_float64_and_unbatched_input():
     ref, _ = _ref_layer(m, x.unsqueeze(1))
     torch.testing.assert_close(out, ref.squeeze(1))
     assert out.dtype == torch.float64 and h.shape == (1, 4)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_stepper_of_a_layer_norm_model_matches_its_forward(cell):
+    torch.manual_seed(6)
+    lm = LanguageModel(CharTokenizer.fit("the cat sat on the mat.\n"), cell=cell, embed=8,
+                       hidden=16, layers=2)  # fmt: skip
+    lm.rnn = rl.make_rnn(cell, 8, 16, num_layers=2, layer_norm=True)
+    _perturb(lm.rnn)
+    lm.eval()
+    ids = torch.tensor([lm.tokenizer.encode("the ca"), lm.tokenizer.encode("on the")])
+    with torch.no_grad():
+        full, _ = lm(ids)
+        _, state = lm(ids[:, :3])
+        step = Stepper(lm)
+        for t in range(3, 6):
+            logits, state = step(ids[:, t], state)
+            torch.testing.assert_close(logits, full[:, t], atol=1e-5, rtol=1e-5)
