@@ -127,22 +127,26 @@ class LNRecurrence(torch.autograd.Function):
         hs = gi.new_empty(T + 1, B, H)  # hs[0] = h0, hs[1:] = outputs: h_prev is hs[:-1]
         hs[0] = h0
         out = hs[1:]
-        # P: raw h W_hh^T; stats: mean, 1/std of LN_hh, then of LN_c, each (T, B, 1)
-        sv = {"P": new(G), "stats": gi.new_empty(4, T, B, 1), "act": new(G)}
-        P, stats, act = sv["P"], sv["stats"], sv["act"]
+        # P: raw h W_hh^T; act: see below; the per-step LN statistics go to lists, stacked once
+        sv = {"P": new(G), "act": new(G)}
+        P, act = sv["P"], sv["act"]
         sv["h_new"] = h_new = new(H) if zh is not None else out  # the cell's h̃ before zoneout
+        stats: list[list[Tensor]] = [[], [], [], []]  # mean, 1/std of LN_hh, then of LN_c
+        cn: list[Tensor] = []  # LSTM: LN_c(c̃_t)
         cs = None
         if cell == "gru":  # act holds LN_hh(h W_hh^T) + b_hn (what gru_coeffs calls gh)
             sv.update(rz=new(2 * H), n=new(H))
             sb = None if step_bias is None else torch.cat([step_bias.new_zeros(2 * H), step_bias])
-        elif cell == "lstm":  # act holds the activated gates, cn = LN_c(c̃)
+        elif cell == "lstm":  # act holds the activated gates
             cs = gi.new_empty(T + 1, B, H)
             cs[0] = c0
-            sv.update(cs=cs, c_new=new(H) if zh is not None else cs[1:], cn=new(H))
+            sv.update(cs=cs, c_new=new(H) if zh is not None else cs[1:])
         h, c = h0, c0
         for t in range(T):
             torch.mm(_masked(h, hmask), w_hh.t(), out=P[t])
-            ln, stats[0, t], stats[1, t] = torch.native_layer_norm(P[t], (G,), g_hh, b_hh_ln, EPS)
+            ln, mu, rs = torch.native_layer_norm(P[t], (G,), g_hh, b_hh_ln, EPS)
+            stats[0].append(mu)
+            stats[1].append(rs)
             if cell == "gru":
                 if sb is None:
                     act[t] = ln
@@ -155,16 +159,20 @@ class LNRecurrence(torch.autograd.Function):
                 ct = torch.addcmul(
                     a[:, H : 2 * H] * c, a[:, :H], a[:, 2 * H : 3 * H], out=sv["c_new"][t]
                 )
-                sv["cn"][t], stats[2, t], stats[3, t] = torch.native_layer_norm(
-                    ct, (H,), g_c, b_c, EPS
-                )
-                hn = torch.mul(a[:, 3 * H :], sv["cn"][t].tanh(), out=h_new[t])
+                lc, mu, rs = torch.native_layer_norm(ct, (H,), g_c, b_c, EPS)
+                cn.append(lc)
+                stats[2].append(mu)
+                stats[3].append(rs)
+                hn = torch.mul(a[:, 3 * H :], lc.tanh(), out=h_new[t])
                 c = ct if zh is None else torch.addcmul(ct, zc[t], c - ct, out=cs[t + 1])
             else:
                 a = torch.add(gi[t], ln, out=act[t])
                 relu = cell == "rnn_relu"
                 hn = torch.clamp_min(a, 0, out=h_new[t]) if relu else torch.tanh(a, out=h_new[t])
             h = hn if zh is None else torch.addcmul(hn, zh[t], h - hn, out=out[t])
+        sv["stats"] = torch.stack([torch.stack(v) for v in stats if v])  # (2 or 4, T, B, 1)
+        if cn:
+            sv["cn"] = torch.stack(cn)
         if rec is not None:
             _record(rec, cell, sv, g_hh, b_hh_ln)
         ctx.cell, ctx.rec = cell, rec
@@ -186,11 +194,15 @@ class LNRecurrence(torch.autograd.Function):
         dP = torch.empty_like(P)  # dL/d (h W_hh^T)
         dh = torch.zeros_like(hs[0])
 
+        mu_h, rs_h = stats[0].unbind(0), stats[1].unbind(0)
+        dP_t: list[Tensor] = []  # dL/d (h W_hh^T), last step first
+
         def through_w(t: int, direct: Tensor | None) -> Tensor:
             """dL/dh_{t-1}: back from dA[t] through LN_hh and W_hh, plus ``direct``."""
-            s_t = (stats[0, t], stats[1, t])
-            dP[t] = _ln_backward(dA[t], P[t], (G,), *s_t, g_hh, None, _INPUT_ONLY)[0]
-            d = _masked(dP[t] @ w_hh, hmask)
+            dP_t.append(
+                _ln_backward(dA[t], P[t], (G,), mu_h[t], rs_h[t], g_hh, None, _INPUT_ONLY)[0]
+            )
+            d = _masked(dP_t[-1] @ w_hh, hmask)
             return d if direct is None else d + direct
 
         zoned = lambda dh, t: None if zh is None else dh * zh[t]  # noqa: E731
@@ -216,8 +228,12 @@ class LNRecurrence(torch.autograd.Function):
                 dh = through_w(t, dh * z[t])  # z ⊙ h_{t-1}, zoneout's direct path folded in
             dgi = torch.cat([dA[..., : 2 * H], dH * A], -1)
         else:
-            K, Kc, Ko = cells.lstm_coeffs(s["cs"][:-1], s["cn"], s["act"])
+            K4 = torch.empty_like(P)  # dA_t = K4_t ⊙ [dc̃, dc̃, dc̃, dh̃]: i, f, g from c̃, o from h̃
+            _, Kc, K4[..., 3 * H :] = cells.lstm_coeffs(
+                s["cs"][:-1], s["cn"], s["act"], K4[..., : 3 * H]
+            )
             f = s["act"][..., H : 2 * H]
+            mu_c, rs_c = stats[2].unbind(0), stats[3].unbind(0)
             dc, dCN = torch.zeros_like(dh), torch.empty_like(dH)  # dCN: dL/d LN_c(c̃_t)
             dC = torch.empty_like(dH) if ctx.rec is not None else None
             dc_ext = d_call if d_call is not None and d_call.numel() else None
@@ -227,13 +243,13 @@ class LNRecurrence(torch.autograd.Function):
                 torch.mul(dht, Kc[t], out=dCN[t])
                 if dc_ext is not None:
                     dc = dc + dc_ext[t]
-                s_t = (stats[2, t], stats[3, t])
-                dct = _ln_backward(dCN[t], s["c_new"][t], (H,), *s_t, g_c, None, _INPUT_ONLY)[0]
+                dct = _ln_backward(
+                    dCN[t], s["c_new"][t], (H,), mu_c[t], rs_c[t], g_c, None, _INPUT_ONLY
+                )[0]
                 dct += dc if zc is None else dc * (1 - zc[t])  # dL/dc̃_t
                 if dC is not None:  # total dL/dc_t (of the state carried on, under zoneout)
                     dC[t] = dct if zc is None else dc
-                torch.mul(K[t].view(B, 3, H), dct.unsqueeze(1), out=dA[t, :, : 3 * H].view(B, 3, H))
-                torch.mul(dht, Ko[t], out=dA[t, :, 3 * H :])
+                torch.mul(K4[t], torch.cat([dct, dct, dct, dht], 1), out=dA[t])
                 dh = through_w(t, zoned(dh, t))
                 dc = dct * f[t] if zc is None else torch.addcmul(dct * f[t], dc, zc[t])
             dgi = dA
@@ -242,14 +258,13 @@ class LNRecurrence(torch.autograd.Function):
         if ctx.rec is not None:
             ctx.rec.grad_h = dH
         flat = lambda a: a.reshape(T * B, -1)  # noqa: E731
+        dP = torch.stack(dP_t[::-1])
         dw_hh = flat(dP).t() @ flat(_masked(h_prev, hmask))
-        P_hat = (P - stats[0]) * stats[1]
-        dg_hh, db_hh = (dA * P_hat).sum((0, 1)), dA.sum((0, 1))
+        dg_hh, db_hh = _ln_params_grad(dA, P, stats[0], stats[1], g_hh)
         d_sb = dA[..., 2 * H :].sum((0, 1)) if ctx.needs_input_grad[7] else None
         dg_c = db_c = None
         if cell == "lstm":
-            c_hat = (s["c_new"] - stats[2]) * stats[3]
-            dg_c, db_c = (dCN * c_hat).sum((0, 1)), dCN.sum((0, 1))
+            dg_c, db_c = _ln_params_grad(dCN, s["c_new"], stats[2], stats[3], g_c)
         return (None, dgi, dh, dc, dw_hh, dg_hh, db_hh, d_sb, dg_c, db_c,
                 None, None, None, None)  # fmt: skip
 
@@ -258,7 +273,7 @@ def _record(rec, cell: str, sv: dict, g_hh: Tensor, b_hh_ln: Tensor) -> None:
     """What a trace shows: the usual gates, plus ``ln_hh_<gate>`` (LN_hh(h W_hh^T), per gate
     block) and, for LSTM, ``ln_c`` (LN_c(c̃_t), what tanh reads) and the cell state."""
     P, stats = sv["P"], sv["stats"]
-    ln = (P - stats[0]) * stats[1] * g_hh + b_hh_ln
+    ln = torch.addcmul(b_hh_ln, (P - stats[0]) * stats[1], g_hh)
     if cell == "lstm":
         H = sv["cn"].shape[-1]
         rec.gates = cells.named_gates(cell, {"act": sv["act"], "c": sv["cn"]})
@@ -273,6 +288,17 @@ def _record(rec, cell: str, sv: dict, g_hh: Tensor, b_hh_ln: Tensor) -> None:
         rec.gates[f"ln_hh_{g}" if g else "ln_hh"] = ln[..., j * H : (j + 1) * H]
     if cell == "lstm":
         rec.gates["ln_c"] = sv["cn"]
+
+
+def _ln_params_grad(dy: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, gain: Tensor):
+    """dL/dγ, dL/dβ of an LN over the last dim, summed over all steps: one fused kernel."""
+    n = x.shape[-1]
+    flat = lambda a: a.reshape(-1, a.shape[-1])  # noqa: E731
+    # the kernel returns dL/dβ only when given a β; its value is not read, so γ stands in
+    _, dg, db = _ln_backward(
+        flat(dy), flat(x), (n,), flat(mean), flat(rstd), gain, gain, [False, True, True]
+    )
+    return dg, db
 
 
 def _masked(t: Tensor, hmask: Tensor | None) -> Tensor:
