@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from rnnlab.core import cells
+from rnnlab.core.bptt import _workspace
 
 EPS = 1e-5
 _ln_backward = torch.ops.aten.native_layer_norm_backward.default
@@ -189,9 +190,15 @@ class LNRecurrence(torch.autograd.Function):
         T, B, G = P.shape
         H = hs.shape[-1]
         h_prev = hs[:-1]
-        dH = torch.empty_like(hs[1:])  # total dL/dh_t
-        dA = torch.empty_like(P)  # dL/d LN_hh(h W_hh^T) (= dL/d gate pre-activations but GRU's n)
-        dP = torch.empty_like(P)  # dL/d (h W_hh^T)
+        # total dL/dh_t (kept when a trace records it; else, like every pure temporary here, in
+        # the engine's reused scratch memory); dA: dL/d LN_hh(h W_hh^T) (= dL/d gate
+        # pre-activations, except GRU's n), returned as the input side's gradient: fresh
+        dH = (
+            torch.empty_like(hs[1:])
+            if ctx.rec is not None
+            else _workspace("ln_dH", hs[1:].shape, P)
+        )
+        dA = torch.empty_like(P)
         dh = torch.zeros_like(hs[0])
 
         mu_h, rs_h = stats[0].unbind(0), stats[1].unbind(0)
@@ -228,13 +235,15 @@ class LNRecurrence(torch.autograd.Function):
                 dh = through_w(t, dh * z[t])  # z ⊙ h_{t-1}, zoneout's direct path folded in
             dgi = torch.cat([dA[..., : 2 * H], dH * A], -1)
         else:
-            K4 = torch.empty_like(P)  # dA_t = K4_t ⊙ [dc̃, dc̃, dc̃, dh̃]: i, f, g from c̃, o from h̃
+            K4 = _workspace(
+                "ln_K4", P.shape, P
+            )  # dA_t = K4_t ⊙ [dc̃, dc̃, dc̃, dh̃]: i, f, g from c̃, o from h̃
             _, Kc, K4[..., 3 * H :] = cells.lstm_coeffs(
                 s["cs"][:-1], s["cn"], s["act"], K4[..., : 3 * H]
             )
             f = s["act"][..., H : 2 * H]
             mu_c, rs_c = stats[2].unbind(0), stats[3].unbind(0)
-            dc, dCN = torch.zeros_like(dh), torch.empty_like(dH)  # dCN: dL/d LN_c(c̃_t)
+            dc, dCN = torch.zeros_like(dh), _workspace("ln_dCN", dH.shape, P)  # dCN: dL/d LN_c(c̃_t)
             dC = torch.empty_like(dH) if ctx.rec is not None else None
             dc_ext = d_call if d_call is not None and d_call.numel() else None
             for t in range(T - 1, -1, -1):
@@ -258,7 +267,7 @@ class LNRecurrence(torch.autograd.Function):
         if ctx.rec is not None:
             ctx.rec.grad_h = dH
         flat = lambda a: a.reshape(T * B, -1)  # noqa: E731
-        dP = torch.stack(dP_t[::-1])
+        dP = torch.stack(dP_t[::-1], out=_workspace("ln_dP", P.shape, P))  # dL/d (h W_hh^T)
         dw_hh = flat(dP).t() @ flat(_masked(h_prev, hmask))
         dg_hh, db_hh = _ln_params_grad(dA, P, stats[0], stats[1], g_hh)
         d_sb = dA[..., 2 * H :].sum((0, 1)) if ctx.needs_input_grad[7] else None
