@@ -17,6 +17,7 @@ _l{k}[_reverse]`` of size gates × hidden and, for LSTM, ``layer_norm_c_{weight,
 [_reverse]`` of size hidden; weight = γ, bias = β. ``LN_ih`` of all steps is one ordinary
 autograd call before the loop; ``LNRecurrence`` is the step loop with a written backward.
 
+>>> import torch
 >>> from rnnlab.core.layers import LSTM
 >>> out, (h_n, c_n) = LSTM(4, 8, layer_norm=True)(torch.randn(5, 2, 4))
 """
@@ -29,7 +30,7 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from rnnlab.core import cells
-from rnnlab.core.bptt import _workspace
+from rnnlab.core.bptt import _masked, _workspace
 
 EPS = 1e-5
 _ln_backward = torch.ops.aten.native_layer_norm_backward.default
@@ -308,7 +309,3 @@ def _ln_params_grad(dy: Tensor, x: Tensor, mean: Tensor, rstd: Tensor, gain: Ten
         flat(dy), flat(x), (n,), flat(mean), flat(rstd), gain, gain, [False, True, True]
     )
     return dg, db
-
-
-def _masked(t: Tensor, hmask: Tensor | None) -> Tensor:
-    return t if hmask is None else t * hmask
