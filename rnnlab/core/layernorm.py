@@ -83,16 +83,17 @@ def run(m, sfx: str, x: Tensor, h0, c0, w_hh: Tensor, rec, hmask, zh, zc):
     w_ih = getattr(m, "weight_ih" + sfx)
     T, B, _ = x.shape
     G = w_ih.shape[0]
-    gi = F.layer_norm(x.reshape(T * B, -1) @ w_ih.t(), (G,), p("ih_weight"), p("ih_bias"), EPS)
-    step_bias = None
+    # the biases that can be folded in join LN_ih's shift: one pass over (T, B, G), not two
+    shift, step_bias = p("ih_bias"), None
     if m.bias:
         b_ih, b_hh = getattr(m, "bias_ih" + sfx), getattr(m, "bias_hh" + sfx)
         if m.cell == "gru":  # b_hn stays inside r ⊙ (·)
             H = G // 3
-            gi = gi + torch.cat([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
+            shift = shift + torch.cat([b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :]])
             step_bias = b_hh[2 * H :]
         else:
-            gi = gi + (b_ih + b_hh)
+            shift = shift + (b_ih + b_hh)
+    gi = F.layer_norm(x.reshape(T * B, -1) @ w_ih.t(), (G,), p("ih_weight"), shift, EPS)
     g_c, b_c = (p("c_weight"), p("c_bias")) if m.cell == "lstm" else (None, None)
     out, c_all = LNRecurrence.apply(
         m.cell, gi.view(T, B, G), h0, c0, w_hh, p("hh_weight"), p("hh_bias"), step_bias,
