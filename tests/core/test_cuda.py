@@ -78,7 +78,11 @@ def test_explicit_engine_on_the_device_matches_torch_nn_there(ours, theirs, kw, 
         torch.testing.assert_close(g, w, **TOL)
 
 
-@pytest.mark.parametrize("ours, theirs, kw", CELLS[:3], ids=IDS[:3])
+@pytest.mark.parametrize(
+    "ours, theirs, kw",
+    [*CELLS[:3], (rl.LSTM, nn.LSTM, {"layer_norm": True})],
+    ids=[*IDS[:3], "lstm_layer_norm"],
+)
 def test_trace_on_the_device_equals_the_cpu_trace(ours, theirs, kw):
     torch.manual_seed(1)
     cpu = ours(4, 5, num_layers=2, batch_first=True, **kw)
@@ -106,6 +110,10 @@ OPTIONS = [
     (rl.LSTM, {"zoneout": 0.2}),
     (rl.GRU, {"zoneout": 0.2}),
     (rl.LSTM, {"forget_bias": 1.0, "recurrent_init": "orthogonal"}),
+    (rl.LSTM, {"layer_norm": True}),
+    (rl.GRU, {"layer_norm": True}),
+    (rl.RNN, {"layer_norm": True}),
+    (rl.LSTM, {"layer_norm": True, "zoneout": 0.2, "recurrent_dropout": 0.3}),
 ]
 
 
