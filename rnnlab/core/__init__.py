@@ -71,6 +71,7 @@ LAYER_OPTIONS: dict[str, object] = dict(
     weight_drop=0.0,
     recurrent_dropout=0.0,
     zoneout=0.0,
+    layer_norm=False,
 )
 
 

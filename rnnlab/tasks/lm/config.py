@@ -68,6 +68,10 @@ class LMModel(RNNSpec):
         0.0, "Zoneout: each unit keeps its previous state with this probability (training; "
         "eval uses the expectation)."
     )  # fmt: skip
+    layer_norm: bool = setting(
+        False, "Layer normalisation of the input and recurrent projections (and an LSTM's "
+        "cell), Ba et al. 2016.", "--layer-norm/--no-layer-norm"
+    )  # fmt: skip
     # the command takes `--bidirectional no` (text) and refuses anything else
     bidirectional: bool = setting(False, "Must be 'no' for a language model.", cli=False)
 

@@ -140,7 +140,7 @@ def load_lm(run_dir: str | Path, device: str | torch.device = "cpu") -> Language
         ) from None
     # an inference model: no dropout of any kind (eval mode draws no masks anyway, and a layer
     # without recurrent_dropout can also run torch's fused kernel, e.g. for export); zoneout
-    # stays: its eval rule (the expectation) is part of the model
+    # and layer_norm stay: they are part of the model at eval time too
     model = LanguageModel(
         tok,
         spec.replace(dropout=0.0, weight_drop=0.0, recurrent_dropout=0.0, embed_dropout=0.0),

@@ -119,6 +119,30 @@ def test_zoneout_reaches_the_layer_and_generation_follows_its_eval_rule(cell, tm
     torch.testing.assert_close(torch.stack(steps, 1), a, atol=1e-5, rtol=1e-5)
 
 
+def test_layer_norm_reaches_the_layer_trains_reloads_and_export_says_why_not(cli, tmp_path):
+    torch.manual_seed(0)
+    on = LanguageModel(TOK, cell="gru", embed=8, hidden=16, layers=2, layer_norm=True)
+    assert on.rnn.layer_norm and "rnn.layer_norm_hh_weight_l1" in on.state_dict()
+    on.eval()
+    with torch.no_grad():  # generation (step by step) gives the sequence layer's logits
+        a = on(IDS)[0]
+        step, state, steps = Stepper(on), None, []
+        for t in range(IDS.shape[1]):
+            logits, state = step(IDS[:, t], state)
+            steps.append(logits)
+    torch.testing.assert_close(torch.stack(steps, 1), a, atol=1e-5, rtol=1e-5)
+    (tmp_path / "t.txt").write_text(TEXT)
+    r = cli("lm", "train", "--data", tmp_path / "t.txt", "--out", tmp_path / "ln", "--steps", "30",
+            "--lr", "1e-2", "--cell", "lstm", "--layer-norm", *SMALL)  # fmt: skip
+    assert r.code == 0, r.err
+    m = load_lm(tmp_path / "ln")
+    assert m.rnn.layer_norm and m.config["model"]["layer_norm"] is True
+    gains = m.state_dict()["rnn.layer_norm_c_weight_l0"]
+    assert not torch.equal(gains, torch.ones_like(gains)), "the LN gains were trained"
+    r = cli("export", tmp_path / "ln", "--format", "torchscript")
+    assert r.code == 2 and "--layer-norm" in r.err and "Traceback" not in r.err
+
+
 def test_zoneout_run_reloads_with_it_and_export_says_why_not(cli, tmp_path):
     s = train_lm(TEXT, tmp_path / "z", steps=20, lr=1e-2, cell="lstm", zoneout=0.2, **TINY)
     m = load_lm(tmp_path / "z")
