@@ -82,9 +82,15 @@ def eval_cmd(
     ),
     device: str = typer.Option("cpu", help="cpu or cuda."),
 ) -> None:
-    """Validation loss (nats/token), bits per char, perplexity, top-1/top-5 accuracy."""
+    """Validation loss (nats/token), perplexity, bits per char, top-1/top-5 accuracy.
+
+    Bits per char = the total nats of all predicted tokens (every token but the first) / ln 2
+    / the characters of the evaluated text, each newline counted: it compares models of any
+    tokenizer, per-token perplexity only models of the same one.
+    """
     import numpy as np
 
+    from rnnlab.data.tokenize import TOKENIZERS
     from rnnlab.tasks.lm.data import eval_text
     from rnnlab.tasks.lm.evaluate import evaluate_ids
     from rnnlab.tasks.lm.model import load_lm
@@ -96,9 +102,10 @@ def eval_cmd(
     ids, chars, what = eval_text(model.config, tok, data, str(run))
     m = evaluate_ids(model, ids, chars=chars, device=dev)
     unk = float(np.mean(ids == tok.unk_id))
-    typer.echo(f"evaluated on {what}: {len(ids):,} tokens ({unk:.1%} unknown)")
+    typer.echo(f"evaluated on {what}: {len(ids):,} tokens ({unk:.1%} unknown), {chars:,} chars")
+    typer.echo(f"tokenizer   {tok.name} ({TOKENIZERS[tok.name]})")
     typer.echo(f"loss        {m['val_loss']:.4f} nats/{tok.level}")
-    typer.echo(f"bits/char   {m['val_bpc']:.4f}")
+    typer.echo(f"bits/char   {m['val_bpc']:.4f} (total nats / ln 2 / {chars:,} chars)")
     typer.echo(f"perplexity  {m['val_ppl']:.3f}")
     typer.echo(f"top-1 acc   {m['val_top1']:.2%}")
     typer.echo(f"top-5 acc   {m['val_top5']:.2%}")

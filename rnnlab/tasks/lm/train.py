@@ -168,8 +168,10 @@ def _train(
     corpus = load_corpus(
         **_source(data, ""), **_source(dc.val, "val_"), level=dc.level, lower=dc.lower,
         min_count=dc.min_count, max_vocab=dc.max_vocab, val_fraction=VAL_FRACTION,
+        tokenizer=dc.tokenizer_name,
     )  # fmt: skip
     tok, info = corpus["tokenizer"], corpus["info"]
+    dc = dc.replace(level=tok.level, tokenizer_name=tok.name)  # --tokenizer sets the level
     engine = tc.engine if tc.engine is not None or dev.type != "cpu" else CPU_ENGINE.get(spec.cell)
     if tc.resume:  # keep the vocabulary and the shapes the run was trained with
         old = guard_out(out, TASK, resume=True, same={
