@@ -85,12 +85,13 @@ class LMData(Settings):
     min_count: int = setting(1, "Word level: rarer words become <unk>.")
     max_vocab: int | None = setting(None, "Word level: keep the most frequent.")
     val: str | None = setting(None, "Validation text (default: last 10% of --data).", "--val")
-    # issue 22: pre-tokenised corpora; the run records the tokenizer's name in data.tokenizer
+    # issue 22: pre-tokenised corpora; the run records it as data.tokenizer_name
     tokenizer_name: str | None = setting(
         None,
         "char, word (words and punctuation marks of raw text) or whitespace (a pre-tokenised "
         "corpus such as PTB: the whitespace-separated words as written, its <unk> as the unknown "
-        "word, <eos> per line); it sets --level (default: the tokenizer of --level).",
+        "word, <eos> per line; --lower does not apply); it sets --level (default: the "
+        "tokenizer of --level).",
         "--tokenizer",
     )
 
