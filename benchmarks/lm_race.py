@@ -189,6 +189,7 @@ def race(a: argparse.Namespace) -> None:
         sys.exit(f"{out / 'rnnlab'} exists: give another --out")
     prep = prepare(a.level, Path(a.data_dir), out)
     res = run_both(prep, a.budget, out, a.peer_args.split())
+    res["rnnlab_recipe"] = [x for x in _read(out / "rnnlab.log").splitlines() if "recipe" in x]
     run_dir = res.pop("run_dir")
     peer_rows = [json.loads(x) for x in (out / "peer.jsonl").read_text().splitlines()]
     res["validation"] = same_validation(prep, run_dir, peer_rows[0])
@@ -203,7 +204,7 @@ def race(a: argparse.Namespace) -> None:
     res.update(level=a.level, budget=a.budget, metric=key, curves=cv, table=tab,
                peer_args=peer_rows[0]["args"])  # fmt: skip
     (out / f"race-{a.level}.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
-    print(f"{title}\n{tab}")
+    print("\n".join([title, *res["rnnlab_recipe"], tab]))
     if "test" in res:
         t = res["test"]
         print(f"test bits/char: rnnlab {t['rnnlab']['test_bpc']:.4f}, peer "

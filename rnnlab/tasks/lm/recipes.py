@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnnlab.data.corpus import tokenizer_name
 from rnnlab.train.util import parse_duration
 
 
@@ -123,7 +124,9 @@ def apply_recipe(
 
     ``cores`` caps the recipe's thread count (the CPUs this process may use).
     """
-    level = given.get("level", "char")
+    # --tokenizer whitespace makes a word-level run without --level word
+    name = tokenizer_name(given.get("level", "char"), given.get("tokenizer_name"))
+    level = "char" if name == "char" else "word"
     r = choose(budget_s, level, table)
     chosen = {k: v for k, v in r.settings.items() if k not in given}
     if "threads" in chosen and cores is not None and chosen["threads"] > cores:

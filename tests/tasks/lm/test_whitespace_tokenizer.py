@@ -122,3 +122,14 @@ def test_a_trained_whitespace_run_evaluates_with_bits_per_char(cli, tmp_path):
     assert r.code == 0, r.err and len(r.out.strip().splitlines()) == 2
     r = cli("lm", "generate", run, "--prompt", "the", "--length", "5", "--seed", "1")
     assert r.code == 0, r.err
+
+
+def test_a_time_budget_with_the_whitespace_tokenizer_gets_the_word_recipe():
+    from rnnlab.tasks.lm.recipes import apply_recipe, choose
+
+    settings, line = apply_recipe({"tokenizer_name": "whitespace"}, 600.0)
+    assert "at word level" in line
+    word = choose(600.0, "word").settings
+    assert {k: settings[k] for k in word if k != "threads"} == {
+        k: v for k, v in word.items() if k != "threads"
+    }
