@@ -119,7 +119,9 @@ def test_a_trained_whitespace_run_evaluates_with_bits_per_char(cli, tmp_path):
     assert evaluate_ids(model, ids, chars=chars)["val_bpc"] == pytest.approx(bpc, abs=1e-4)
 
     r = cli("lm", "predict", run, "the company", "--top-k", "2")
-    assert r.code == 0, r.err and len(r.out.strip().splitlines()) == 2
+    assert r.code == 0, r.err
+    assert len(r.out.strip().splitlines()) == 2  # two words, never <unk> or <eos>
+    assert all(w not in r.out for w in (UNK, EOS))
     r = cli("lm", "generate", run, "--prompt", "the", "--length", "5", "--seed", "1")
     assert r.code == 0, r.err
 
