@@ -58,6 +58,7 @@ def main() -> None:
             if engine == "explicit":
                 opts.append(("recurrent_dropout=0.3", {"recurrent_dropout": 0.3}))
                 opts.append(("zoneout=0.1", {"zoneout": 0.1}))
+                opts.append(("layer_norm", {"layer_norm": True}))  # vs a LN peer: layernorm.py
             ms = {}
             for name, kw in opts:
                 torch.manual_seed(0)

@@ -3,11 +3,15 @@
     python benchmarks/lm.py quality --cell gru --budget 15m --out runs/bench_lm   # one run
     python benchmarks/lm.py speed --run runs/bench_lm/gru-15m                     # gen + predict
     python benchmarks/lm.py table runs/bench_lm                                   # markdown
+    python benchmarks/lm.py race --level char --budget 15m --out runs/race      # vs the peer
+    python benchmarks/lm.py race --level word --budget 10m --out runs/race      # PTB, bits/char
 
 ``quality`` trains one configuration for a wall-clock budget and records the validation loss
 (nats/char, full validation text) at every evaluation, with the machine's load average.
 ``speed`` measures generation chars/s and ``predict`` latency (p50/p90) of a 2x512 model
 after loading, on one thread. Results go to ``<out>/<name>.json``.
+``race`` runs rnnlab's one default command and its peer in ``benchmarks/peers/`` at the same
+time (``benchmarks/lm_race.py``).
 """
 
 from __future__ import annotations
@@ -147,6 +151,12 @@ def speed(args: argparse.Namespace) -> None:
     print(json.dumps(res, indent=2))
 
 
+def race(args: argparse.Namespace) -> None:
+    from lm_race import race as run_race  # benchmarks/ is on sys.path when run as a script
+
+    run_race(args)
+
+
 def table(args: argparse.Namespace) -> None:
     """Markdown table of every quality result in a folder."""
     rows = []
@@ -201,6 +211,13 @@ def main() -> None:
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--out", default=None)
     s.set_defaults(fn=speed)
+    r = sub.add_parser("race", help="rnnlab's default command and its peer side by side")
+    r.add_argument("--level", choices=["char", "word"], default="char")
+    r.add_argument("--budget", default="15m")
+    r.add_argument("--data-dir", default=str(DATA.parents[1]), help="../shared/data")
+    r.add_argument("--peer-args", default="", help="more options for the peer, quoted")
+    r.add_argument("--out", default="runs/race")
+    r.set_defaults(fn=race)
     t = sub.add_parser("table", help="markdown table of quality results")
     t.add_argument("dir")
     t.set_defaults(fn=table)

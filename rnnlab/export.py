@@ -87,6 +87,16 @@ def _native(rnn: nn.Module, cell: str) -> None:
             f"Python loop that tracing would fix to one length; export works for the cells "
             f"{', '.join(CELLS)}"
         )
+    if getattr(rnn, "zoneout", 0.0):
+        raise InputError(
+            "a model trained with --zoneout cannot be exported: its eval rule (the expected "
+            "state, p h_{t-1} + (1-p) h_t) is not the ONNX RNN op; train it with --zoneout 0"
+        )
+    if getattr(rnn, "layer_norm", False):
+        raise InputError(
+            "a model trained with --layer-norm cannot be exported: the ONNX RNN ops have no "
+            "layer normalisation inside the recurrence; train it with --no-layer-norm"
+        )
     # torch.nn's forward (one ONNX RNN op per layer, free time axis); "auto" is that too,
     # but a loader may have picked the explicit engine, whose loop tracing would unroll
     rnn.engine = "native"

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from rnnlab.cli.options import settings_options
+from rnnlab.cli.options import given_options, settings_options
 from rnnlab.errors import InputError
 from rnnlab.tasks.lm.config import LMData, LMModel, LMTrain
 
@@ -30,6 +30,7 @@ def _parse_bidir(v: str) -> bool:
 @app.command("train")
 @settings_options(LMModel, LMData, LMTrain)
 def train_cmd(
+    ctx: typer.Context,
     data: Path = typer.Option(..., "--data", help="UTF-8 text file to learn from."),
     out: Path = typer.Option(Path("runs/lm"), "--out", help="Run directory to write."),
     bidirectional: str = typer.Option("no", help="Must be 'no' for a language model."),
@@ -37,6 +38,7 @@ def train_cmd(
     **opts: Any,
 ) -> None:
     """Train a character- or word-level RNN language model on your text."""
+    from rnnlab.tasks.lm.recipes import for_command
     from rnnlab.tasks.lm.train import train_lm
     from rnnlab.train.distributed import dist_info
 
@@ -48,9 +50,15 @@ def train_cmd(
     _parse_bidir(bidirectional)
     if val is not None:
         opts["val"] = Path(val)  # a file, never the text itself
+    # a --time-budget without --steps: the budget's recipe, under every option given
+    opts, line = for_command(opts, given_options(ctx, opts))
+    if line and dist_info()[0] == 0:
+        typer.echo(line)
     s = train_lm(data, out, progress=not quiet, **opts)
     if dist_info()[0] != 0:
         return
+    if s.get("averaged_from") is not None:
+        typer.echo(f"ntasgd: averaging the weights from step {s['averaged_from']}")
     shas = s["weights_sha256"]
     if len(shas) > 1:
         same = len(set(shas)) == 1
@@ -74,9 +82,15 @@ def eval_cmd(
     ),
     device: str = typer.Option("cpu", help="cpu or cuda."),
 ) -> None:
-    """Validation loss (nats/token), bits per char, perplexity, top-1/top-5 accuracy."""
+    """Validation loss (nats/token), perplexity, bits per char, top-1/top-5 accuracy.
+
+    Bits per char = the total nats of all predicted tokens (every token but the first) / ln 2
+    / the characters of the evaluated text, each newline counted: it compares models of any
+    tokenizer, per-token perplexity only models of the same one.
+    """
     import numpy as np
 
+    from rnnlab.data.tokenize import TOKENIZERS
     from rnnlab.tasks.lm.data import eval_text
     from rnnlab.tasks.lm.evaluate import evaluate_ids
     from rnnlab.tasks.lm.model import load_lm
@@ -88,9 +102,10 @@ def eval_cmd(
     ids, chars, what = eval_text(model.config, tok, data, str(run))
     m = evaluate_ids(model, ids, chars=chars, device=dev)
     unk = float(np.mean(ids == tok.unk_id))
-    typer.echo(f"evaluated on {what}: {len(ids):,} tokens ({unk:.1%} unknown)")
+    typer.echo(f"evaluated on {what}: {len(ids):,} tokens ({unk:.1%} unknown), {chars:,} chars")
+    typer.echo(f"tokenizer   {tok.name} ({TOKENIZERS[tok.name]})")
     typer.echo(f"loss        {m['val_loss']:.4f} nats/{tok.level}")
-    typer.echo(f"bits/char   {m['val_bpc']:.4f}")
+    typer.echo(f"bits/char   {m['val_bpc']:.4f} (total nats / ln 2 / {chars:,} chars)")
     typer.echo(f"perplexity  {m['val_ppl']:.3f}")
     typer.echo(f"top-1 acc   {m['val_top1']:.2%}")
     typer.echo(f"top-5 acc   {m['val_top5']:.2%}")

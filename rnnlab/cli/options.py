@@ -68,6 +68,18 @@ def option_params(
     return params
 
 
+def given_options(ctx: typer.Context, opts: dict[str, Any]) -> set[str]:
+    """The names in ``opts`` the user gave (command line or environment), not defaults:
+    a flag given with its default value counts as given.
+
+    >>> given = given_options(ctx, opts)                       # doctest: +SKIP
+    """
+    src = ctx.get_parameter_source
+    return {
+        k for k in opts if (s := src(k)) is not None and s.name not in ("DEFAULT", "DEFAULT_MAP")
+    }
+
+
 def settings_options(
     *classes: type, exclude: Iterable[str] = (), only: Iterable[str] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

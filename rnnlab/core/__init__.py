@@ -66,7 +66,12 @@ def make_rnn(
 # the training options of rnnlab.core.options with their off values: a spec that has such a
 # field (e.g. ``LMModel``) passes it to the layer; other tasks' specs need not have them
 LAYER_OPTIONS: dict[str, object] = dict(
-    forget_bias=None, recurrent_init="default", weight_drop=0.0, recurrent_dropout=0.0
+    forget_bias=None,
+    recurrent_init="default",
+    weight_drop=0.0,
+    recurrent_dropout=0.0,
+    zoneout=0.0,
+    layer_norm=False,
 )
 
 

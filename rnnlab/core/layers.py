@@ -14,7 +14,8 @@ layout, initialisation and ``isinstance`` checks are torch.nn's. On top of that:
 * ``trace(input, lengths=..., grad_of=...)``: hidden states, gates and dL/dh_t (an LSTM's
   dL/dc_t too) at every step;
 * training options (``rnnlab.core.options``, all off by default): ``forget_bias`` (LSTM),
-  ``recurrent_init="orthogonal"``, ``weight_drop``, ``recurrent_dropout``, ``zoneout``.
+  ``recurrent_init="orthogonal"``, ``weight_drop``, ``recurrent_dropout``, ``zoneout``,
+  ``layer_norm`` (Ba et al. 2016; equations and parameter names in ``rnnlab.core.layernorm``).
 
 The stacking / direction / lengths logic lives in ``Recurrent``, shared with the scan cells
 (``rnnlab.core.minrnn``), which only implement ``_run_direction``.
@@ -32,10 +33,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from rnnlab.core import options
-from rnnlab.core.bptt import ExplicitBPTT, Recorder
+from rnnlab.core import layernorm, options
+from rnnlab.core.bptt import ExplicitBPTT
 from rnnlab.core.padding import check_lengths, last_step, reverse_padded
-from rnnlab.core.trace import Trace
+from rnnlab.core.trace import Trace, record_trace
 
 ENGINES = ("auto", "native", "explicit", "scan")
 INITS = ("zeros", "random", "learned")
@@ -269,59 +270,7 @@ class Recurrent:
         >>> tr.grad_h[0][0].shape
         torch.Size([2, 6, 8])
         """
-        if isinstance(input, PackedSequence):
-            input, lengths = pad_packed_sequence(input, batch_first=self.batch_first)
-        recs = [[Recorder() for _ in range(self.num_directions)] for _ in range(self.num_layers)]
-        x = input.detach().requires_grad_(grad_of is not None)
-        with torch.set_grad_enabled(grad_of is not None):
-            output, h_n = self._forward_impl(x, hx, lengths, recs)
-            if grad_of is not None:
-                loss = grad_of(output)
-                if not isinstance(loss, Tensor) or loss.numel() != 1:
-                    raise ValueError("grad_of must return a scalar tensor (the loss)")
-                probes = [r.probe for layer in recs for r in layer if r.probe is not None]
-                grads = torch.autograd.grad(loss, [x, *probes], allow_unused=True)
-                it = iter(grads[1:])
-                for layer in recs:
-                    for r in layer:
-                        if r.probe is not None:
-                            g = next(it)
-                            r.grad_h = torch.zeros_like(r.probe) if g is None else g
-
-        lengths_t = None if lengths is None else torch.as_tensor(lengths)
-
-        # processing order, time-major → input order, (B,T,H)
-        def bf(t: Tensor, rev: bool) -> Tensor:
-            if rev:
-                t = reverse_padded(t, lengths_t)
-            return t.detach().transpose(0, 1)
-
-        def masked(t: Tensor) -> Tensor:
-            if lengths_t is None:
-                return t
-            m = torch.arange(t.shape[0]).unsqueeze(1) < lengths_t.unsqueeze(0)
-            return t * m.unsqueeze(-1).to(t.dtype)
-
-        hidden = [[bf(r.hidden, r.reverse) for r in layer] for layer in recs]
-        gates = []
-        for layer in recs:
-            gl = []
-            for r in layer:
-                g = {k: bf(masked(v), r.reverse) for k, v in r.gates.items()}
-                if r.cell is not None:
-                    g["cell"] = bf(masked(r.cell), r.reverse)
-                gl.append(g)
-            gates.append(gl)
-        grad_h = grad_c = None
-        if grad_of is not None:
-            grad_h = [[bf(masked(r.grad_h), r.reverse) for r in layer] for layer in recs]
-            if all(r.grad_c is not None for layer in recs for r in layer):
-                grad_c = [[bf(masked(r.grad_c), r.reverse) for r in layer] for layer in recs]
-        detach = lambda h: tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()  # noqa: E731
-        return Trace(
-            hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t, {"cell": self.cell},
-            grad_c,
-        )  # fmt: skip
+        return record_trace(self, input, hx, lengths, grad_of)
 
     # ---- state_dict with clear errors ------------------------------------------------------
 
@@ -361,12 +310,13 @@ class _TorchRecurrent(Recurrent):
         weight_drop: float = 0.0,
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
+        layer_norm: bool = False,
         **kwargs,
     ):
         # the torch.nn class's own arguments and parameters (same state_dict keys), then ours
         self._torch_cls.__init__(self, *args, **kwargs)
         options.configure(
-            self, forget_bias, recurrent_init, weight_drop, recurrent_dropout, zoneout
+            self, forget_bias, recurrent_init, weight_drop, recurrent_dropout, zoneout, layer_norm
         )
         self._setup(init, init_std, engine)
 
@@ -400,6 +350,8 @@ class _TorchRecurrent(Recurrent):
         b_ih, b_hh = (g("bias_ih"), g("bias_hh")) if self.bias else (None, None)
         w_hh = options.recurrent_weight(self, "weight_hh" + sfx)  # weight_drop
         hmask, zh, zc = options.state_masks(self, x.shape[0], h0, c0)  # recurrent_dropout, zoneout
+        if self.layer_norm:
+            return layernorm.run(self, sfx, x, h0, c0, w_hh, rec, hmask, zh, zc)
         out, c_all = ExplicitBPTT.apply(
             self.cell, x, h0, c0, g("weight_ih"), w_hh, b_ih, b_hh, w_hr, rec, hmask, zh, zc
         )
@@ -413,6 +365,9 @@ class RNN(_TorchRecurrent, nn.RNN):
     ``recurrent_init`` ("orthogonal": each W_hh gate block orthogonal), ``weight_drop`` (p of
     DropConnect on W_hh, one mask per call while training), ``recurrent_dropout`` (one mask per
     sequence on h_{t-1} at W_hh) and ``zoneout`` (explicit engine for both): rnnlab.core.options.
+    ``layer_norm=True``: ``h = tanh(LN_ih(x W_ih^T) + LN_hh(h W_hh^T) + b_ih + b_hh)``, each LN
+    over all its rows with its own gain and shift (``layer_norm_{ih,hh}_{weight,bias}_l{k}``;
+    explicit engine; rnnlab.core.layernorm).
 
     >>> out, h_n = RNN(4, 8, nonlinearity="relu")(torch.randn(5, 2, 4))
     >>> awd = RNN(4, 8, recurrent_init="orthogonal", weight_drop=0.3)
@@ -428,6 +383,8 @@ class RNN(_TorchRecurrent, nn.RNN):
 class GRU(_TorchRecurrent, nn.GRU):
     """Gated recurrent unit (Cho et al. 2014), torch.nn gate order ``r, z, n``; options as
     ``RNN`` (recurrent dropout masks the state in ``h W_hh^T`` only, not in ``z ⊙ h``).
+    ``layer_norm=True``: ``LN_ih(x W_ih^T) + b_ih`` and ``LN_hh(h W_hh^T) + b_hh`` replace the two
+    projections (so ``b_hn`` and LN_hh's n block stay inside ``r ⊙ (·)``); rnnlab.core.layernorm.
 
     >>> out, h_n = GRU(4, 8, batch_first=True)(torch.randn(2, 5, 4))
     >>> gal = GRU(4, 8, recurrent_dropout=0.25)  # "auto" runs it on the explicit engine
@@ -441,9 +398,13 @@ class LSTM(_TorchRecurrent, nn.LSTM):
     """Long short-term memory (Hochreiter & Schmidhuber 1997), gate order ``i, f, g, o``,
     with ``proj_size`` like torch.nn; options as ``RNN`` plus ``forget_bias``: the forget
     block of ``bias_ih`` set to it and that of ``bias_hh`` to 0 (their sum is ``forget_bias``).
+    ``layer_norm=True``: gates ``= LN_ih(x W_ih^T) + LN_hh(h W_hh^T) + b_ih + b_hh``, ``c = f c +
+    i g``, ``h = o tanh(LN_c(c))`` (Ba et al. 2016; extra keys ``layer_norm_{ih,hh,c}_{weight,
+    bias}_l{k}[_reverse]``; explicit engine, not with proj_size): rnnlab.core.layernorm.
 
     >>> out, (h_n, c_n) = LSTM(4, 8, proj_size=3)(torch.randn(5, 2, 4))
     >>> awd = LSTM(4, 8, forget_bias=1.0, weight_drop=0.5, recurrent_dropout=0.2)
+    >>> ln = LSTM(4, 8, layer_norm=True)  # "auto" runs it on the explicit engine
     """
 
     _torch_cls = nn.LSTM

@@ -23,6 +23,9 @@
   (same for c), so zoneout runs on the explicit engine in both modes (``engine="auto"``
   picks it; ``"native"`` is an error). Not with ``proj_size``. A trace shows the zoned
   states, and an LSTM's ``grad_c`` is dL/dc_t of the zoned c_t carried to the next step.
+* ``layer_norm=True`` (Ba et al. 2016): LN of the input and of the recurrent projection (and of
+  an LSTM's cell before its tanh), own gain/shift parameters; explicit engine in both modes
+  (``"native"`` is an error), not with ``proj_size``. Equations: ``rnnlab.core.layernorm``.
 
 >>> from rnnlab.core.layers import LSTM
 >>> lstm = LSTM(4, 8, forget_bias=1.0, recurrent_init="orthogonal", weight_drop=0.3)
@@ -35,6 +38,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from rnnlab.core import layernorm
 from rnnlab.core.cells import CHUNKS
 
 RECURRENT_INITS = ("default", "orthogonal")
@@ -53,6 +57,7 @@ def configure(
     weight_drop: float,
     recurrent_dropout: float,
     zoneout: float = 0.0,
+    layer_norm: bool = False,
 ) -> None:
     """Check the options, store them on the layer ``m`` and apply the initialisation ones."""
     name = type(m).__name__
@@ -76,13 +81,19 @@ def configure(
             "zoneout is not supported with proj_size (the projected state has no cell-sized "
             "twin to zone out): use proj_size=0 or zoneout=0"
         )
+    m.layer_norm = layernorm.check(m, layer_norm)
+    if m.layer_norm:
+        layernorm.register(m)
     init_weights(m)
 
 
 @torch.no_grad()
 def init_weights(m: nn.Module) -> None:
-    """Apply ``recurrent_init`` and ``forget_bias`` over torch.nn's initialisation (a no-op
+    """Apply ``recurrent_init``, ``forget_bias`` and layer norm's γ = 1, β = 0 over torch.nn's
+    initialisation (a no-op
     while torch.nn's constructor runs, before ``configure`` stored the options)."""
+    if getattr(m, "layer_norm", False):
+        layernorm.reset(m)
     orthogonal = getattr(m, "recurrent_init", "default") == "orthogonal"
     forget_bias = getattr(m, "forget_bias", None)
     for k in range(m.num_layers):
@@ -158,10 +169,15 @@ def check_engine(m: nn.Module, engine: str) -> None:
                 f"{name} needs the explicit engine (torch's fused kernels cannot mask "
                 f"the state inside their loop): use engine='explicit' or 'auto', or {name}=0"
             )
+    if engine == "native" and getattr(m, "layer_norm", False):
+        raise ValueError(
+            "layer_norm needs the explicit engine (torch's fused kernels have no layer "
+            "normalisation): use engine='explicit' or 'auto', or layer_norm=False"
+        )
 
 
 def uses_native(m: nn.Module) -> bool:
     """Whether the fused kernels can run this call (not while recurrent dropout is active,
     nor ever with zoneout: its eval rule is not torch.nn's cell either)."""
     check_engine(m, m.engine)
-    return not (m.training and m.recurrent_dropout) and not m.zoneout
+    return not (m.training and m.recurrent_dropout) and not m.zoneout and not m.layer_norm

@@ -51,6 +51,8 @@ class Stepper:
             and not rnn.bidirectional
             and rnn.bias
             and not getattr(rnn, "proj_size", 0)
+            and not getattr(rnn, "zoneout", 0.0)  # its eval rule is not torch's cell
+            and not getattr(rnn, "layer_norm", False)  # torch's cells have no LN: forward
             and not model.training
         )
         # minGRU/minLSTM have their own O(1)-state step

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
+
+from rnnlab.core.bptt import Recorder
+from rnnlab.core.padding import reverse_padded
 
 
 @dataclass
@@ -64,3 +69,61 @@ class Trace:
             else [[arr(g) for g in layer] for layer in self.grad_c],
             **self.meta,
         }
+
+
+def record_trace(m: Any, input: Tensor, hx: Any, lengths: Tensor | None, grad_of) -> Trace:
+    """``m.trace(...)`` (``rnnlab.core.layers.Recurrent.trace``): run ``m``'s own path with a
+    ``Recorder`` per layer and direction, then gather what they saw into a ``Trace``."""
+    if isinstance(input, PackedSequence):
+        input, lengths = pad_packed_sequence(input, batch_first=m.batch_first)
+    recs = [[Recorder() for _ in range(m.num_directions)] for _ in range(m.num_layers)]
+    x = input.detach().requires_grad_(grad_of is not None)
+    with torch.set_grad_enabled(grad_of is not None):
+        output, h_n = m._forward_impl(x, hx, lengths, recs)
+        if grad_of is not None:
+            loss = grad_of(output)
+            if not isinstance(loss, Tensor) or loss.numel() != 1:
+                raise ValueError("grad_of must return a scalar tensor (the loss)")
+            probes = [r.probe for layer in recs for r in layer if r.probe is not None]
+            grads = torch.autograd.grad(loss, [x, *probes], allow_unused=True)
+            it = iter(grads[1:])
+            for layer in recs:
+                for r in layer:
+                    if r.probe is not None:
+                        g = next(it)
+                        r.grad_h = torch.zeros_like(r.probe) if g is None else g
+
+    lengths_t = None if lengths is None else torch.as_tensor(lengths)
+
+    # processing order, time-major → input order, (B,T,H)
+    def bf(t: Tensor, rev: bool) -> Tensor:
+        if rev:
+            t = reverse_padded(t, lengths_t)
+        return t.detach().transpose(0, 1)
+
+    def masked(t: Tensor) -> Tensor:
+        if lengths_t is None:
+            return t
+        keep = torch.arange(t.shape[0]).unsqueeze(1) < lengths_t.unsqueeze(0)
+        return t * keep.unsqueeze(-1).to(t.dtype)
+
+    hidden = [[bf(r.hidden, r.reverse) for r in layer] for layer in recs]
+    gates = []
+    for layer in recs:
+        gl = []
+        for r in layer:
+            g = {k: bf(masked(v), r.reverse) for k, v in r.gates.items()}
+            if r.cell is not None:
+                g["cell"] = bf(masked(r.cell), r.reverse)
+            gl.append(g)
+        gates.append(gl)
+    grad_h = grad_c = None
+    if grad_of is not None:
+        grad_h = [[bf(masked(r.grad_h), r.reverse) for r in layer] for layer in recs]
+        if all(r.grad_c is not None for layer in recs for r in layer):
+            grad_c = [[bf(masked(r.grad_c), r.reverse) for r in layer] for layer in recs]
+    detach = lambda h: tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()  # noqa: E731
+    return Trace(
+        hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t, {"cell": m.cell},
+        grad_c,
+    )  # fmt: skip

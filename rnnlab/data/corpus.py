@@ -20,21 +20,52 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.data.textstream import count_chars, encode_chunks, iter_text
-from rnnlab.data.tokenize import CharTokenizer, Tokenizer, WordTokenizer
+from rnnlab.data.tokenize import (
+    TOKENIZERS,
+    CharTokenizer,
+    Tokenizer,
+    WhitespaceTokenizer,
+    WordTokenizer,
+)
 from rnnlab.errors import InputError
 
 TEXT = "<text>"  # what the run records as its source when it was given a string
 
 
 def fit_tokenizer(
-    level: str, chunks: Any, lower: bool = True, min_count: int = 1, max_vocab: int | None = None
+    level: str,
+    chunks: Any,
+    lower: bool = True,
+    min_count: int = 1,
+    max_vocab: int | None = None,
+    tokenizer: str | None = None,
 ) -> Tokenizer:
-    """A char or word tokenizer fitted on ``chunks`` (a string or an iterable of strings)."""
-    if level == "char":
+    """The tokenizer named ``tokenizer`` (``TOKENIZERS``; default: the one of ``level``, char
+    or word) fitted on ``chunks`` (a string or an iterable of strings)."""
+    name = tokenizer_name(level, tokenizer)
+    if name == "char":
         return CharTokenizer.fit(chunks)
-    if level == "word":
-        return WordTokenizer.fit(chunks, lower=lower, min_count=min_count, max_vocab=max_vocab)
-    raise InputError(f"unknown --level {level!r}: choose char or word")
+    if name == "whitespace":
+        return WhitespaceTokenizer.fit(chunks, min_count=min_count, max_vocab=max_vocab)
+    return WordTokenizer.fit(chunks, lower=lower, min_count=min_count, max_vocab=max_vocab)
+
+
+def tokenizer_name(level: str, tokenizer: str | None = None) -> str:
+    """The tokenizer to use: ``tokenizer`` when given (it sets the level), else ``level``'s.
+
+    >>> tokenizer_name("char", "whitespace"), tokenizer_name("word")
+    ('whitespace', 'word')
+    """
+    if tokenizer is not None:
+        if tokenizer not in TOKENIZERS:
+            raise InputError(
+                f"unknown --tokenizer {tokenizer!r}: choose "
+                + "; ".join(f"{k} ({v})" for k, v in TOKENIZERS.items())
+            )
+        return tokenizer
+    if level not in ("char", "word"):
+        raise InputError(f"unknown --level {level!r}: choose char or word")
+    return level
 
 
 def file_sha256(path: str | Path) -> str:
@@ -67,9 +98,11 @@ def load_corpus(
     min_count: int = 1,
     max_vocab: int | None = None,
     val_fraction: float = 0.1,
+    tokenizer: str | None = None,
 ) -> dict[str, Any]:
     """``{"tokenizer", "train", "val", "info"}`` from a file (``path``) or a string (``text``);
     the validation text likewise from ``val_path`` or ``val_text`` (or neither: the tail).
+    ``tokenizer`` names one of ``TOKENIZERS`` (default: ``level``'s; whitespace is word level).
 
     ``info`` holds ``source`` (the file, or ``"<text>"``), ``val`` (when given), ``split`` (see the module
     docstring), token counts, ``val_chars`` and ``vocab_size``.
@@ -77,7 +110,7 @@ def load_corpus(
     _one_source(path, text, "training text")
     if val_path is not None and val_text is not None:
         raise InputError("give the validation text as val_path= or val_text=, not both")
-    word = level == "word"
+    word = tokenizer_name(level, tokenizer) != "char"  # word level: cut chunks on whitespace
     has_val = val_path is not None or val_text is not None
     info: dict[str, Any] = {}
     if text is not None:
@@ -114,7 +147,7 @@ def load_corpus(
         val_parts = iter_text(val_path, "validation file", word_safe=word)
         info["val"] = str(Path(val_path).resolve())
         info["split"] = _file_split(val_path, "file")
-    tok = fit_tokenizer(level, train_chunks(), lower, min_count, max_vocab)
+    tok = fit_tokenizer(level, train_chunks(), lower, min_count, max_vocab, tokenizer)
     train_ids = encode_chunks(train_chunks(), tok.encode_array, len(tok))
     val_list = list(val_parts)
     val_ids = encode_chunks(iter(val_list), tok.encode_array, len(tok))

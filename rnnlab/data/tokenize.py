@@ -1,8 +1,11 @@
 """Tokenizers for language models: characters or words, stored inside a run's config.json.
 
-Both kinds share one small interface: ``.level``, ``.vocab`` (id -> string), ``len(tok)``,
-``.encode(text) -> ids``, ``.decode(ids) -> text``, ``.split(text) -> token strings`` (aligned
-1:1 with ``encode``), ``.unk_id``, ``.eos_id`` (None for chars) and ``.to_dict()``; ``tokenizer_from_dict`` rebuilds either.
+Three tokenizers, named in ``TOKENIZERS``: ``char``, ``word`` (words and punctuation marks of
+raw text) and ``whitespace`` (the words of a pre-tokenised corpus such as PTB, as written).
+They share one small interface: ``.name``, ``.level`` (char or word), ``.vocab`` (id ->
+string), ``len(tok)``, ``.encode(text) -> ids``, ``.decode(ids) -> text``, ``.split(text) ->
+token strings`` (aligned 1:1 with ``encode``), ``.unk_id``, ``.eos_id`` (None for chars) and
+``.to_dict()``; ``tokenizer_from_dict`` rebuilds any of them.
 
 >>> tok = CharTokenizer.fit("hello")
 >>> tok.decode(tok.encode("hole"))
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -44,7 +47,7 @@ class CharTokenizer:
     [1, 2, 0]
     """
 
-    level = "char"
+    name = level = "char"
     eos_id: int | None = None  # a char model has no end-of-sentence token (newline is a char)
 
     def __init__(self, vocab: list[str]):
@@ -105,21 +108,16 @@ class WordTokenizer:
 
     >>> tok = WordTokenizer.fit("I love it.\\nI love cats.\\n", min_count=2)
     >>> tok.vocab
-    ['<unk>', '<eos>', 'i', 'love', '.']
+    ['<unk>', '<eos>', '.', 'i', 'love']
     >>> tok.decode(tok.encode("I love dogs."))
     'i love <unk>.'
     """
 
-    level = "word"
+    name, level = "word", "word"
 
     def __init__(self, vocab: list[str], lower: bool = True):
-        if vocab[:2] != [UNK, EOS]:
-            raise InputError("a word vocabulary must start with <unk>, <eos>")
-        if len(set(vocab)) != len(vocab):
-            raise InputError("a word vocabulary must hold distinct words")
-        self.vocab = list(vocab)
+        self.vocab, self.stoi = _word_vocab(vocab)
         self.lower = bool(lower)
-        self.stoi = {w: i for i, w in enumerate(self.vocab)}
         self.unk_id, self.eos_id = 0, 1
 
     @staticmethod
@@ -142,21 +140,8 @@ class WordTokenizer:
         max_vocab: int | None = None,
     ) -> WordTokenizer:
         """Count words over ``texts`` (a string, or chunks that end on whitespace)."""
-        if min_count < 1:
-            raise InputError(f"min_count must be >= 1, got {min_count}")
-        counts: Counter[str] = Counter()
-        for chunk in [texts] if isinstance(texts, str) else texts:
-            counts.update(cls._tokens(chunk, lower))
-        counts.pop(EOS, None)
-        counts.pop(UNK, None)
-        if not counts:
-            raise InputError("the training text has no words: nothing to build a vocabulary from")
-        words = [
-            w for w, c in sorted(counts.items(), key=lambda t: (-t[1], t[0])) if c >= min_count
-        ]
-        if max_vocab is not None:
-            words = words[: max(0, max_vocab - 2)]
-        return cls([UNK, EOS, *words], lower=lower)
+        words = _frequent_words(texts, lambda c: cls._tokens(c, lower), min_count, max_vocab)
+        return cls(words, lower=lower)
 
     def __len__(self) -> int:
         return len(self.vocab)
@@ -191,7 +176,108 @@ class WordTokenizer:
         return {"level": "word", "vocab": self.vocab, "lower": self.lower}
 
 
-Tokenizer = CharTokenizer | WordTokenizer
+class WhitespaceTokenizer:
+    """A pre-tokenised corpus (PTB, WikiText): tokens are the whitespace-separated words exactly
+    as written (no case folding, punctuation untouched), a literal ``<unk>`` in the text is the
+    unknown token, and ``<eos>`` ends each line (as PyTorch's ``word_language_model`` reads
+    them). ``min_count`` / ``max_vocab`` map rarer words to ``<unk>``, like ``WordTokenizer``.
+
+    >>> tok = WhitespaceTokenizer.fit(" the <unk> sat @-@ down\\n the cat\\n")
+    >>> tok.split("the dog @-@\\n")
+    ['the', 'dog', '@-@', '<eos>']
+    >>> tok.decode(tok.encode("the dog @-@\\n"))
+    'the <unk> @-@\\n'
+    """
+
+    name, level = "whitespace", "word"
+
+    def __init__(self, vocab: list[str]):
+        self.vocab, self.stoi = _word_vocab(vocab)
+        self.unk_id, self.eos_id = 0, 1
+
+    @staticmethod
+    def _tokens(text: str) -> list[str]:
+        out: list[str] = []
+        lines = text.split("\n")
+        for k, line in enumerate(lines):
+            out.extend(line.split())
+            if k < len(lines) - 1:
+                out.append(EOS)
+        return out
+
+    @classmethod
+    def fit(
+        cls, texts: str | Iterable[str], min_count: int = 1, max_vocab: int | None = None
+    ) -> WhitespaceTokenizer:
+        """Count words over ``texts`` (a string, or chunks that end on whitespace)."""
+        return cls(_frequent_words(texts, cls._tokens, min_count, max_vocab))
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> list[int]:
+        get = self.stoi.get
+        return [get(t, 0) for t in self._tokens(text)]
+
+    def encode_array(self, text: str) -> np.ndarray:
+        return np.asarray(self.encode(text), dtype=np.int64)
+
+    def split(self, text: str) -> list[str]:
+        return self._tokens(text)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        lines, words = [], []
+        for i in ids:
+            w = self.vocab[int(i)]
+            if w == EOS:
+                lines.append(" ".join(words))
+                words = []
+            else:
+                words.append(w)
+        return "".join(line + "\n" for line in lines) + " ".join(words)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": "word", "name": "whitespace", "vocab": self.vocab}
+
+
+def _word_vocab(vocab: list[str]) -> tuple[list[str], dict[str, int]]:
+    """A checked word vocabulary (``<unk>``, ``<eos>`` first) and its word -> id map."""
+    if vocab[:2] != [UNK, EOS]:
+        raise InputError("a word vocabulary must start with <unk>, <eos>")
+    if len(set(vocab)) != len(vocab):
+        raise InputError("a word vocabulary must hold distinct words")
+    return list(vocab), {w: i for i, w in enumerate(vocab)}
+
+
+def _frequent_words(
+    texts: str | Iterable[str],
+    tokens: Callable[[str], list[str]],
+    min_count: int,
+    max_vocab: int | None,
+) -> list[str]:
+    """``[<unk>, <eos>, words by falling count (ties: alphabetical)]`` of ``texts``."""
+    if min_count < 1:
+        raise InputError(f"min_count must be >= 1, got {min_count}")
+    counts: Counter[str] = Counter()
+    for chunk in [texts] if isinstance(texts, str) else texts:
+        counts.update(tokens(chunk))
+    counts.pop(EOS, None)
+    counts.pop(UNK, None)
+    if not counts:
+        raise InputError("the training text has no words: nothing to build a vocabulary from")
+    words = [w for w, c in sorted(counts.items(), key=lambda t: (-t[1], t[0])) if c >= min_count]
+    if max_vocab is not None:
+        words = words[: max(0, max_vocab - 2)]
+    return [UNK, EOS, *words]
+
+
+Tokenizer = CharTokenizer | WordTokenizer | WhitespaceTokenizer
+# the names `--tokenizer` takes, each with the kind of text it is for
+TOKENIZERS = {
+    "char": "one token per character",
+    "word": "words and punctuation marks of raw text (regular expression)",
+    "whitespace": "the whitespace-separated words of a pre-tokenised corpus (PTB), <unk> as given",
+}
 
 
 def tokenizer_from_dict(d: dict[str, Any]) -> Tokenizer:
@@ -205,6 +291,8 @@ def tokenizer_from_dict(d: dict[str, Any]) -> Tokenizer:
     level = d.get("level")
     if level == "char":
         return CharTokenizer(d["vocab"])
+    if level == "word" and d.get("name") == "whitespace":
+        return WhitespaceTokenizer(d["vocab"])
     if level == "word":
         return WordTokenizer(d["vocab"], lower=d.get("lower", True))
     raise InputError(f"unknown tokenizer level {level!r}: expected 'char' or 'word'")

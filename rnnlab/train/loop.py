@@ -1,5 +1,6 @@
-"""The training loop every task uses: AdamW, clipping, warmup + cosine, budgets, eval,
-best-checkpoint keeping, early stop, CSV/JSONL log, progress bar and exact resume.
+"""The training loop every task uses: AdamW (or SGD, NT-ASGD: ``rnnlab.train.optim``),
+clipping, warmup + cosine, budgets, eval, best-checkpoint keeping, early stop, CSV/JSONL log,
+progress bar and exact resume.
 
 A task supplies four small things (see ``fit``): a batch source with ``state_dict`` /
 ``load_state_dict`` (so ``--resume`` restarts at the same data position), a ``step_fn``
@@ -19,6 +20,7 @@ import math
 import random
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +31,7 @@ import torch
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_bytes, remove_stale_temps
 from rnnlab.train.checkpoint import load_state, save_state
+from rnnlab.train.optim import OPTIMIZERS, NTAverage, make_optimizer
 from rnnlab.train.util import progress_bar
 
 _F32_MAX = float(torch.finfo(torch.float32).max)
@@ -50,6 +53,8 @@ class TrainConfig:
     log_every: int = 10
     metric: str = "val_loss"  # lower is better
     extra: dict[str, Any] = field(default_factory=dict)
+    optimizer: str = "adamw"  # adamw, sgd or ntasgd (rnnlab.train.optim)
+    nonmono: int = 5  # ntasgd: average once no better than before the last N evaluations
 
     def __post_init__(self) -> None:
         if self.steps is None and self.time_budget is None:
@@ -71,6 +76,12 @@ class TrainConfig:
             raise InputError(f"--eval-every must be >= 1, got {self.eval_every}")
         if self.eval_every_s is not None and not 0 < self.eval_every_s < math.inf:
             raise InputError(f"the evaluation interval must be positive, got {self.eval_every_s}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(
+                f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.nonmono < 1:
+            raise InputError(f"--nonmono must be >= 1 evaluations, got {self.nonmono}")
         if self.patience < 0:
             raise InputError(f"--patience must be >= 0 (0 = never stop early), got {self.patience}")
 
@@ -89,6 +100,8 @@ def lr_factor(cfg: TrainConfig, step: int, elapsed: float) -> float:
         frac = max(frac, elapsed / cfg.time_budget)
     frac = min(frac, 1.0)
     warm = min(1.0, (step + 1) / max(1, cfg.warmup))
+    if cfg.optimizer == "ntasgd":  # AWD-LSTM's constant lr: the average does the annealing
+        return warm
     cos = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac))
     return warm * cos
 
@@ -97,8 +110,8 @@ def _optimizer(
     model: torch.nn.Module, cfg: TrainConfig, parameters: Any = None
 ) -> tuple[list[torch.nn.Parameter], torch.optim.Optimizer]:
     params = [p for p in (parameters or model.parameters()) if p.requires_grad]
-    return params, torch.optim.AdamW(
-        params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay
+    return params, make_optimizer(
+        params, cfg.optimizer, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay
     )
 
 
@@ -263,11 +276,15 @@ def fit(
     clipping and the optimizer step). ``save_fn(run_dir, metrics)`` saves the best model.
     ``is_main`` is False on non-zero DDP ranks: they neither log nor save.
     ``log_dir`` also writes TensorBoard scalars there (``--log-dir``).
+    With ``cfg.optimizer == "ntasgd"`` evaluation and the saved model use the averaged
+    weights once averaging has started (logged as a row with ``split="averaging"``), and the
+    model holds them at the end; the summary's ``averaged_from`` is that step (else None).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     params, opt = _optimizer(model, cfg, parameters)
     step, elapsed0, best, since_best, history = 0, 0.0, math.inf, 0, []
+    avg = NTAverage(params, cfg.nonmono) if cfg.optimizer == "ntasgd" else None
     if resume:
         st = load_state(run_dir)
         model.load_state_dict(st["model"])
@@ -275,6 +292,8 @@ def fit(
         data.load_state_dict(st["data"])
         _set_rng_state(st["rng"])
         step, elapsed0, best, since_best = st["step"], st["elapsed"], st["best"], st["since_best"]
+        if avg is not None:
+            avg.load_state_dict(st["average"])
     if is_main:
         remove_stale_temps(run_dir)  # temp files of writes a kill interrupted
     log = _Log(run_dir, resume, log_dir, step) if is_main else None
@@ -293,6 +312,7 @@ def fit(
                     "best": best,
                     "since_best": since_best,
                     "config": asdict(cfg),
+                    **({"average": avg.state_dict()} if avg is not None else {}),
                 },
             )
 
@@ -303,17 +323,20 @@ def fit(
         """Validate, keep the best model, write the resumable state; True = early stop."""
         nonlocal best, since_best, metrics
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), avg.applied() if avg is not None else nullcontext():
             metrics = {k: float(v) for k, v in eval_fn().items()}
+            val = metrics[cfg.metric]
+            if val < best:
+                best, since_best = val, 0
+                if is_main:
+                    save_fn(run_dir, {**metrics, "step": step})
+            else:
+                since_best += 1
         model.train()
         history.append({"step": step, **metrics})
-        val = metrics[cfg.metric]
-        if val < best:
-            best, since_best = val, 0
-            if is_main:
-                save_fn(run_dir, {**metrics, "step": step})
-        else:
-            since_best += 1
+        if avg is not None and avg.observe(val, step) and log:
+            log.write(dict(step=step, elapsed=round(time.monotonic() - t0 + elapsed0, 3),
+                           split="averaging", metrics={"averaging_from": step}))  # fmt: skip
         if log:
             log.write(
                 dict(
@@ -342,6 +365,8 @@ def fit(
                     break
                 f = lr_factor(cfg, step, elapsed)
                 loss, ntok = _update(opt, params, cfg, f, step_fn, data)
+                if avg is not None:
+                    avg.update()
                 step += 1
                 tokens += ntok
                 lv = float(loss.detach())
@@ -396,6 +421,8 @@ def fit(
     finally:
         if log:
             log.close()
+    if avg is not None:
+        avg.finish()  # the model is what was evaluated and saved
     return {
         "steps": step,
         "best": best,
@@ -403,4 +430,5 @@ def fit(
         "stop_reason": stop_reason,
         "history": history,
         "elapsed": time.monotonic() - t0 + elapsed0,
+        "averaged_from": avg.start if avg is not None else None,
     }

@@ -98,7 +98,7 @@ def train_run(
     log_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` into run directory ``out`` and return the summary
-    ``{run_dir, steps, elapsed, stop_reason, best, metrics}``.
+    ``{run_dir, steps, elapsed, stop_reason, best, metrics, averaged_from}``.
 
     ``config`` is the run's ``config.json`` without ``metrics`` (sections ``task``,
     ``model``, ``data``, ``train``); every checkpoint is saved with it. ``net`` is what is
@@ -148,4 +148,5 @@ def train_run(
         "stop_reason": s["stop_reason"],
         "best": s["best"],
         "metrics": metrics,
+        "averaged_from": s["averaged_from"],  # NT-ASGD's trigger step (rnnlab.train.optim)
     }

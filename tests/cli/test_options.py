@@ -30,6 +30,12 @@ ADDED = {
                 "--recurrent-init",
             )
         },
+        **{
+            o: "issue 22 (zoneout, AR/TAR and the optimizer in lm train)"
+            for o in ("--zoneout", "--ar", "--tar", "--optimizer", "--nonmono")
+        },
+        "--layer-norm --no-layer-norm": "issue 22 (the engine's layer_norm in lm train)",
+        "--tokenizer": "issue 22 (whitespace tokenizer for pre-tokenised corpora such as PTB)",
     },
     "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
 }

@@ -57,7 +57,8 @@ def _train(out, steps=30, resume=False, final=True):
 
 def test_summary_shape_best_reloaded_and_final_metrics(tmp_path):
     m, s, val = _train(tmp_path / "r")
-    assert set(s) == {"run_dir", "steps", "elapsed", "stop_reason", "best", "metrics"}
+    assert set(s) == {"run_dir", "steps", "elapsed", "stop_reason", "best", "metrics",
+                      "averaged_from"}  # fmt: skip
     assert s["steps"] == 30 and s["stop_reason"] == "budget"
     # the model in memory is the best checkpoint, and the file holds it with the final metrics
     assert val()["val_loss"] == pytest.approx(s["best"])

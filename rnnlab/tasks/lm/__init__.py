@@ -4,7 +4,8 @@ Which file has what:
 
 * ``config.py``   the settings (``LMModel``, ``LMData``, ``LMTrain``) and why these defaults
 * ``model.py``    ``LanguageModel`` (embedding -> RNN -> head), ``load_lm``
-* ``train.py``    ``train_lm`` (stateful truncated BPTT; DDP under torchrun)
+* ``train.py``    ``train_lm`` (stateful truncated BPTT; DDP under torchrun), AR/TAR
+* ``recipes.py``  what ``--time-budget`` alone trains: the measured table, the chosen line
 * ``evaluate.py`` ``evaluate_ids`` (nats/token, bits/char, perplexity, top-1/top-5)
 * ``infer.py``    ``generate``, ``topk_next``, ``predict_words``, prompt handling
 * ``data.py``     the run's held-out text, read back from the split recorded in config.json

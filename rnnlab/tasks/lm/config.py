@@ -64,6 +64,14 @@ class LMModel(RNNSpec):
         None, "LSTM: initial forget-gate bias, e.g. 1.0 (default: torch's initialisation)."
     )
     recurrent_init: str = setting("default", "Recurrent weights W_hh: default or orthogonal.")
+    zoneout: float = setting(
+        0.0, "Zoneout: each unit keeps its previous state with this probability (training; "
+        "eval uses the expectation)."
+    )  # fmt: skip
+    layer_norm: bool = setting(
+        False, "Layer normalisation of the input and recurrent projections (and an LSTM's "
+        "cell), Ba et al. 2016.", "--layer-norm/--no-layer-norm"
+    )  # fmt: skip
     # the command takes `--bidirectional no` (text) and refuses anything else
     bidirectional: bool = setting(False, "Must be 'no' for a language model.", cli=False)
 
@@ -77,6 +85,15 @@ class LMData(Settings):
     min_count: int = setting(1, "Word level: rarer words become <unk>.")
     max_vocab: int | None = setting(None, "Word level: keep the most frequent.")
     val: str | None = setting(None, "Validation text (default: last 10% of --data).", "--val")
+    # issue 22: pre-tokenised corpora; the run records it as data.tokenizer_name
+    tokenizer_name: str | None = setting(
+        None,
+        "char, word (words and punctuation marks of raw text) or whitespace (a pre-tokenised "
+        "corpus such as PTB: the whitespace-separated words as written, its <unk> as the unknown "
+        "word, <eos> per line; --lower does not apply); it sets --level (default: the "
+        "tokenizer of --level).",
+        "--tokenizer",
+    )
 
 
 @dataclass
@@ -101,3 +118,14 @@ class LMTrain(Settings):
     weight_decay: float = setting(0.01, "AdamW weight decay.", cli=False)
     eval_every_s: float | None = setting(None, "Validate every N seconds.", cli=False)
     eval_tokens: int | None = setting(None, "Validate on the first N tokens only.", cli=False)
+    # issue 22: activation penalties and the optimizer (AWD-LSTM; rnnlab.train.optim)
+    ar: float = setting(0.0, "Activation regularisation: + AR * mean(dropped last-layer output^2).")
+    tar: float = setting(
+        0.0, "Temporal AR: + TAR * mean((h_t - h_{t-1})^2) of the last layer's outputs."
+    )
+    optimizer: str = setting(
+        "adamw", "adamw, sgd (plain, at --lr) or ntasgd (SGD, then averaged once val stalls)."
+    )
+    nonmono: int = setting(
+        5, "ntasgd: average once val is worse than the best from before the last N evaluations."
+    )

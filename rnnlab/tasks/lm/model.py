@@ -82,14 +82,24 @@ class LanguageModel(nn.Module):
         return self.head(self.drop(out))
 
     def forward(
-        self, ids: Tensor, state: Any = None, lengths: Tensor | None = None
-    ) -> tuple[Tensor, Any]:
+        self,
+        ids: Tensor,
+        state: Any = None,
+        lengths: Tensor | None = None,
+        with_outputs: bool = False,
+    ) -> tuple[Any, ...]:
+        """``(logits, state)``; with ``with_outputs`` also the last layer's outputs before and
+        after the head's dropout, ``(logits, state, out, dropped)`` (AR/TAR need them; through
+        ``forward`` so a DDP wrapper sees the call)."""
         x = self.embed(ids)
         if lengths is None:
             out, state = self.rnn(x, state)
         else:
             out, state = self.rnn(x, state, lengths=lengths)
-        return self.logits_from_output(out), state
+        if not with_outputs:
+            return self.logits_from_output(out), state
+        dropped = self.drop(out)
+        return self.head(dropped), state, out, dropped
 
 
 class TiedHead(nn.Module):
@@ -129,7 +139,8 @@ def load_lm(run_dir: str | Path, device: str | torch.device = "cpu") -> Language
             f"{run_dir}/config.json has no usable model description ({e})"
         ) from None
     # an inference model: no dropout of any kind (eval mode draws no masks anyway, and a layer
-    # without recurrent_dropout can also run torch's fused kernel, e.g. for export)
+    # without recurrent_dropout can also run torch's fused kernel, e.g. for export); zoneout
+    # and layer_norm stay: they are part of the model at eval time too
     model = LanguageModel(
         tok,
         spec.replace(dropout=0.0, weight_drop=0.0, recurrent_dropout=0.0, embed_dropout=0.0),

@@ -25,6 +25,7 @@ from rnnlab.tasks.lm.evaluate import LN2, evaluate_ids
 from rnnlab.tasks.lm.model import LanguageModel
 from rnnlab.train import distributed
 from rnnlab.train.loop import TrainConfig
+from rnnlab.train.optim import OPTIMIZERS
 from rnnlab.train.run import guard_out, train_run
 from rnnlab.train.threads import cpu_threads, default_threads
 from rnnlab.train.util import parse_duration, pick_device, set_seed
@@ -67,17 +68,41 @@ def _state_to(state: Any, device: torch.device) -> Any:
     return state.to(device)
 
 
+def activation_penalty(out: Tensor, dropped: Tensor, ar: float, tar: float) -> Tensor:
+    """AWD-LSTM's activation penalties (Merity et al. 2017) of the last layer's outputs
+    (B,T,H): ``ar * mean(dropped^2) + tar * mean((out_t - out_{t-1})^2)``, where ``dropped``
+    is ``out`` after the dropout the head sees. Added to the training loss only.
+
+    >>> activation_penalty(torch.ones(1, 3, 2), 2 * torch.ones(1, 3, 2), 0.5, 1.0)
+    tensor(2.)
+    """
+    pen = out.new_zeros((), dtype=torch.float32)
+    if ar:
+        pen = pen + ar * dropped.float().pow(2).mean()
+    if tar and out.shape[1] > 1:  # one step has no difference
+        pen = pen + tar * (out[:, 1:] - out[:, :-1]).float().pow(2).mean()
+    return pen
+
+
 def _check(spec: LMModel, tc: LMTrain) -> None:
     spec.check()
     for name, v in (("--seq-len", tc.seq_len), ("--batch", tc.batch)):
         if int(v) <= 0:
             raise InputError(f"{name} must be a positive integer, got {v}")
-    for name in ("weight_drop", "recurrent_dropout", "embed_dropout"):
+    for name in ("weight_drop", "recurrent_dropout", "embed_dropout", "zoneout"):
         p = getattr(spec, name)
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
             raise InputError(
                 f"--{name.replace('_', '-')} is a probability in [0, 1), got {p!r}: 0 turns it off"
             )
+    for name in ("ar", "tar"):
+        v = getattr(tc, name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < float("inf"):
+            raise InputError(f"--{name} is a penalty weight >= 0 (e.g. 2.0), got {v!r}: 0 is off")
+    if tc.optimizer not in OPTIMIZERS:
+        raise InputError(
+            f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {tc.optimizer!r}"
+        )
     if spec.forget_bias is not None and spec.cell != "lstm":
         raise InputError(
             f"--forget-bias sets an LSTM's forget-gate bias and --cell {spec.cell} has no "
@@ -143,14 +168,16 @@ def _train(
     corpus = load_corpus(
         **_source(data, ""), **_source(dc.val, "val_"), level=dc.level, lower=dc.lower,
         min_count=dc.min_count, max_vocab=dc.max_vocab, val_fraction=VAL_FRACTION,
+        tokenizer=dc.tokenizer_name,
     )  # fmt: skip
     tok, info = corpus["tokenizer"], corpus["info"]
+    dc = dc.replace(level=tok.level, tokenizer_name=tok.name)  # --tokenizer sets the level
     engine = tc.engine if tc.engine is not None or dev.type != "cpu" else CPU_ENGINE.get(spec.cell)
     if tc.resume:  # keep the vocabulary and the shapes the run was trained with
         old = guard_out(out, TASK, resume=True, same={
             "model.cell": spec.cell, "model.hidden": spec.hidden, "model.layers": spec.layers,
             "model.embed": spec.embed, "train.seq_len": tc.seq_len, "train.batch": tc.batch,
-            "train.world_size": dist.world,
+            "train.world_size": dist.world, "train.optimizer": tc.optimizer,
         })  # fmt: skip
         if old["data"].get("tokenizer", {}).get("vocab", tok.vocab) != tok.vocab:
             raise CheckpointError(
@@ -182,13 +209,17 @@ def _train(
     )
     val_ids, val_chars = corpus["val"], info["val_chars"]
     cpt = val_chars / max(1, len(val_ids)) if dc.level == "word" else 1.0
+    penalised = bool(tc.ar or tc.tar)  # only then does the model hand back its outputs
 
     def step_fn(b: tuple[Tensor, Tensor, bool]) -> tuple[Tensor, int]:
         x, y, _ = b
         x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-        logits, state = net(x, _state_to(batcher.carry, dev))
+        res = net(x, _state_to(batcher.carry, dev), with_outputs=penalised)
+        logits, state = res[0], res[1]
         batcher.carry = detach_state(state)  # carried into the next window, graph cut here
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        if penalised:
+            loss = loss + activation_penalty(res[2], res[3], tc.ar, tc.tar)
         return loss, y.numel() * dist.world
 
     def eval_fn() -> dict[str, float]:
@@ -208,6 +239,7 @@ def _train(
         steps=tc.steps, time_budget=budget if single else None, lr=tc.lr, clip=tc.clip,
         warmup=tc.warmup, weight_decay=tc.weight_decay, eval_every=eval_every or 200,
         eval_every_s=eval_every_s if single else None, patience=tc.patience,
+        optimizer=tc.optimizer, nonmono=tc.nonmono,
     )  # fmt: skip
     s = train_run(
         model, cfg, out, config=config, data=batcher, step_fn=step_fn, eval_fn=eval_fn,

@@ -65,7 +65,8 @@ def test_the_run_records_its_settings_and_split(tmp_path):
         _series_set(y), tmp_path / "run", horizon=4, progress=False, members=2, hidden=8,
         steps=20, refit_steps=5, val_size=15, lookback=12,
     )  # fmt: skip
-    assert set(s) == {"run_dir", "steps", "elapsed", "stop_reason", "best", "metrics"}
+    assert set(s) == {"run_dir", "steps", "elapsed", "stop_reason", "best", "metrics",
+                      "averaged_from"}  # fmt: skip
     assert s["steps"] == 20 and math.isfinite(s["best"])
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert set(cfg) == {"task", "model", "data", "train", "metrics", "versions", "weights_sha256"}

@@ -162,6 +162,14 @@ def test_cli_writes_the_flags_into_config(cli, tmp_path):
         (["--recurrent-init", "xavier"], "--recurrent-init"),
         (["--cell", "mingru", "--weight-drop", "0.2"], "weight_drop"),
         (["--recurrent-dropout", "0.2", "--engine", "native", "--cell", "lstm"], "--engine"),
+        # issue 22, second part (tests/tasks/lm/test_lm_regularisers.py)
+        (["--zoneout", "1"], "--zoneout"),
+        (["--ar", "-1"], "--ar"),
+        (["--tar", "nan"], "--tar"),
+        (["--optimizer", "adam"], "--optimizer"),
+        (["--optimizer", "ntasgd", "--nonmono", "0"], "--nonmono"),
+        (["--cell", "mingru", "--zoneout", "0.1"], "zoneout"),
+        (["--zoneout", "0.1", "--engine", "native", "--cell", "lstm"], "--engine"),
     ],
 )
 def test_bad_values_are_one_line_exit_2(cli, tmp_path, args, msg):
