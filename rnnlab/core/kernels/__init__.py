@@ -113,6 +113,18 @@ def _fail(why: str) -> None:
     )
 
 
+def _ninja_on_path() -> None:
+    """Put the PyPI ``ninja`` package's binary on PATH: torch looks for ``ninja`` there, and a
+    virtual environment's bin folder is not on PATH unless it was activated."""
+    try:
+        import ninja
+    except ImportError:
+        return
+    path = os.environ.get("PATH", "")
+    if ninja.BIN_DIR not in path.split(os.pathsep):
+        os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + path
+
+
 def _load() -> ModuleType | None:
     t0 = time.perf_counter()
     try:
@@ -123,6 +135,7 @@ def _load() -> ModuleType | None:
         from torch.utils import cpp_extension
 
         cxx = os.environ.get("CXX") or "c++"
+        _ninja_on_path()
         if not cpp_extension.is_ninja_available():
             return _fail("ninja not found: pip install ninja")
         if shutil.which(cxx) is None:
