@@ -134,6 +134,8 @@ class ExplicitBPTT(torch.autograd.Function):
             rec.gates = cells.named_gates(cell, buf)
             rec.cell = cs[1:] if cell == "lstm" else None
         ctx.cell, ctx.rec, ctx.has_bias = cell, rec, b_ih is not None
+        # the backward takes the loop the forward took (the kernels may finish building between)
+        ctx.fused = kern is not None
         ctx.names = sorted(k for k in buf if k not in ("h", "c"))
         if cell != "lstm":
             cs = None
@@ -156,7 +158,7 @@ class ExplicitBPTT(torch.autograd.Function):
         dG = _workspace("dG", (T, B, G), x)
         dh = torch.zeros_like(h0)
         dc0 = None
-        kern = _kernels(x, w_hr)
+        kern = _kernels(x, w_hr) if ctx.fused else None
         if kern is not None:
             dGI = _workspace("dGI", (T, B, G), x) if cell == "gru" else dG
             has_dc = cell == "lstm" and d_call is not None and d_call.numel()

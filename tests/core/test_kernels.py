@@ -85,6 +85,21 @@ def test_kernel_equals_python_loop_and_torch_nn(kern, cell):
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("first", [False, True], ids=["python-then-kernel", "kernel-then-python"])
+def test_backward_takes_the_loop_its_forward_took(kern, cell, first):
+    """The kernels can finish building between a forward and its backward (a server warms its
+    models while they build): the gradients stay right whichever path is on at backward."""
+    m, r = _pair(cell, True, 2, True)
+    x = torch.randn(6, 3, 5, requires_grad=True)
+    with kernels.use(first):
+        out, h = m(x)
+    with kernels.use(not first):
+        got = [out, *(h if isinstance(h, tuple) else (h,)),
+               *torch.autograd.grad(_loss(out, h), [x, *m.parameters()])]  # fmt: skip
+    _close(got, _ref(r, x, None))
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
 def test_kernel_runs_the_loop_not_python(kern, cell, monkeypatch):
     """With the kernels on, the Python step functions are never called."""
 
