@@ -1,22 +1,23 @@
-"""Forecasting benchmark (issue 8): rolling-origin backtest of the RNN against naive, seasonal
-naive, ARIMA and ETS on three series shipped inside statsmodels (no download):
+"""Forecasting benchmark (issues 8, 23): rolling-origin backtests of rnnlab's forecasters
+against its own baselines and Nixtla's statsforecast (AutoARIMA, AutoETS, AutoTheta,
+SeasonalNaive) on 13 series that ship inside statsmodels (nothing is downloaded):
 
-- co2: Mauna Loa CO2, weekly 1958-2001 averaged to months (526 points, season 12, trend)
-- sunspots: yearly sunspot numbers 1700-2008 (309 points, ~11-year cycle, detected)
-- elnino: monthly sea surface temperature 1950-2010 (732 points, season 12)
+- monthly (horizon 18): co2 (Mauna Loa, weekly averaged to months, 526), elnino (sea surface
+  temperature, 732), elec_equip (euro-area electrical equipment orders, 257)
+- quarterly (horizon 8): macrodata realgdp, realinv, cpi, unemp (203 each), interest_inflation
+  R (107), danish_data lrm (55)
+- yearly (horizon 6): sunspots (309), nile (100), fertility India, Japan (54 each)
 
-Targets: the RNN beats seasonal naive (sMAPE) on every series, and matches or beats the best
-of ARIMA/ETS on at least two of three; RNN training under 2 minutes per series.
+M4-style horizons, 5 rolling origins one horizon apart, season 12 / 4 / 1. Each frequency is
+one SeriesSet: the RNNs (``rnn``: the direct quantile ensemble; ``esrnn``: the ES-RNN hybrid)
+are trained once per frequency on all its series (global), before each series' first origin;
+the classical models are refit at every origin. Printed: per series and on average, MASE,
+sMAPE and 80/95% coverage of every method; each method's mean MASE rank; the targets of
+issue 23.
 
-The RNN runs with the library defaults (``ForecastModel``, ``ForecastTrain``): an ensemble of 5 LSTMs (hidden 16,
-lookbacks 1x/1.5x/2x two seasons), 400 steps each, a 100-step refit on all the data and
-again at each of the 8 origins. Its training time (refits included) is reported as wall
-clock and as CPU seconds of the process: with one torch thread the CPU seconds are what an
-idle core would take, the wall clock grows with whatever else the machine runs.
-
-    python benchmarks/forecast.py            # the full run (a few minutes)
-    python benchmarks/forecast.py --quick    # a smoke run with a short training budget
-    taskset -c 1 python benchmarks/forecast.py --members 10 --steps 500   # other settings
+    python benchmarks/forecast.py                      # everything (several minutes)
+    python benchmarks/forecast.py --quick              # esrnn + statsforecast, short training
+    python benchmarks/forecast.py --freq monthly --methods esrnn,AutoETS,SeasonalNaive
 """
 
 from __future__ import annotations
@@ -24,126 +25,150 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from rnnlab.data.series import read_series
-from rnnlab.tasks.forecast.backtest import backtest, backtest_table
+from rnnlab.data.series import Series, SeriesSet
+from rnnlab.tasks.forecast.backtest import backtest, mase_ranks
+from rnnlab.tasks.forecast.config import ALL_METHODS
 
-# name -> (target column, time column, horizon)
-SERIES = {
-    "co2": ("co2", "date", 12),
-    "sunspots": ("SUNACTIVITY", "YEAR", 11),
-    "elnino": ("sst", "date", 12),
-}
+FREQS = {"monthly": (12, 18), "quarterly": (4, 8), "yearly": (1, 6)}  # season, M4 horizon
+SF = ("AutoARIMA", "AutoETS", "AutoTheta")
 
 
-def write_csvs(d: Path) -> None:
-    """The three statsmodels datasets as the CSVs a user would bring."""
+def benchmark_set() -> dict[str, dict[str, np.ndarray]]:
+    """{frequency: {name: values}}: the 13 series, from statsmodels' bundled CSVs."""
     from statsmodels import datasets as sd
+    from statsmodels.datasets import elec_equip
 
-    co2 = sd.co2.load_pandas().data.resample("MS").mean()  # 5 empty months: interpolated
-    co2.index.name = "date"
-    co2.to_csv(d / "co2.csv")
-    s = sd.sunspots.load_pandas().data
-    s["YEAR"] = s["YEAR"].astype(int)
-    s.to_csv(d / "sunspots.csv", index=False)
-    e = sd.elnino.load_pandas().data  # wide: one row per year, one column per month
-    vals = e.iloc[:, 1:].to_numpy().ravel()
-    idx = pd.date_range(f"{int(e['YEAR'].iloc[0])}-01-01", periods=len(vals), freq="MS")
-    pd.DataFrame({"date": idx.strftime("%Y-%m-%d"), "sst": vals}).to_csv(
-        d / "elnino.csv", index=False
-    )
+    co2 = sd.co2.load_pandas().data["co2"].resample("MS").mean().interpolate()
+    e = sd.elnino.load_pandas().data.iloc[:, 1:].to_numpy().ravel()
+    ee = elec_equip.load().data.iloc[:, 0].to_numpy()
+    mac = sd.macrodata.load_pandas().data
+    ii = sd.interest_inflation.load_pandas().data
+    dk = sd.danish_data.load_pandas().data
+    fert = sd.fertility.load_pandas().data.set_index("Country Name").iloc[:, 3:]
+    sun = sd.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+    nile = sd.nile.load_pandas().data["volume"].to_numpy()
+    return {
+        "monthly": {"co2": co2.to_numpy(), "elnino": e, "elec_equip": ee},
+        "quarterly": {
+            **{k: mac[k].to_numpy() for k in ("realgdp", "realinv", "cpi", "unemp")},
+            "interest_R": ii["R"].to_numpy(),
+            "danish_lrm": dk["lrm"].to_numpy(),
+        },
+        "yearly": {
+            "sunspots": sun,
+            "nile": nile,
+            **{f"fert_{c}": fert.loc[c].dropna().to_numpy(float) for c in ("India", "Japan")},
+        },
+    }
+
+
+def series_set(values: dict[str, np.ndarray], season: int) -> SeriesSet:
+    ss = [
+        Series(k, np.asarray(v, float), np.zeros((len(v), 0)), [str(i) for i in range(len(v))])
+        for k, v in values.items()
+    ]
+    return SeriesSet(ss, None, season)
+
+
+def _table(per: dict[str, dict], methods: list[str]) -> str:
+    head = "| series | " + " | ".join(methods) + " |"
+    rows = [head, "|" + "---|" * (len(methods) + 1)]
+    for name, r in per.items():
+        best = min(methods, key=lambda k: r[k]["MASE"])
+        cells = [
+            (f"**{r[k]['MASE']:.3f}**" if k == best else f"{r[k]['MASE']:.3f}")
+            + f" / {r[k]['sMAPE']:.1f} / {r[k]['cov80']:.0%} / {r[k]['cov95']:.0%}"
+            for k in methods
+        ]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="short training, 3 origins")
-    ap.add_argument("--origins", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=None, help="per member (default 400)")
-    ap.add_argument("--members", type=int, default=None, help="ensemble size (default 5)")
-    ap.add_argument("--refit-steps", type=int, default=None, help="per origin (default 100)")
-    ap.add_argument("--series", default=",".join(SERIES))
-    ap.add_argument("--cell", default=None, help="default lstm")
+    ap.add_argument("--quick", action="store_true", help="no rnn/arima/ets; short training")
+    ap.add_argument("--origins", type=int, default=5)
+    ap.add_argument("--freq", default=",".join(FREQS))
+    ap.add_argument("--methods", default=",".join(ALL_METHODS))
+    ap.add_argument("--steps", type=int, default=None, help="esrnn steps (default 400)")
+    ap.add_argument("--members", type=int, default=None, help="esrnn members (default 5)")
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/bench-forecast")
     a = ap.parse_args()
+    methods = tuple(a.methods.split(","))
+    hyb = {k: v for k, v in dict(steps=a.steps, members=a.members).items() if v is not None}
+    hyb["seed"] = a.seed
     if a.quick:
-        a.origins, a.steps, a.members, a.refit_steps = 3, 150, 2, 20
-    opts = {
-        k: v
-        for k, v in dict(
-            steps=a.steps, members=a.members, refit_steps=a.refit_steps, cell=a.cell
-        ).items()
-        if v is not None
-    }
-    load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    out = Path(a.out)
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        write_csvs(Path(tmp))
-        for name in a.series.split(","):
-            target, tcol, h = SERIES[name]
-            ss = read_series(Path(tmp) / f"{name}.csv", target, time_col=tcol)
-            t0 = time.monotonic()
-            res = backtest(
-                ss,
-                horizon=h,
-                origins=a.origins,
-                out=out / name,
-                progress=False,
-                source=dict(target=target, time_col=tcol, season=ss.season),
-                **opts,
-            )
-            res["wall_s"] = time.monotonic() - t0
-            results[name] = res
-            from rich.console import Console
-
-            Console().print(backtest_table(res))
-            print(f"{name}: season {ss.season}, RNN {res['rnn']}")
-    rows, wins_sn, wins_cl = [], 0, 0
-    for name, res in results.items():
-        r = res["mean"]
-        best_cl = min(r["arima"]["sMAPE"], r["ets"]["sMAPE"])
-        beat_sn = r["rnn"]["sMAPE"] < r["snaive"]["sMAPE"]
-        beat_cl = r["rnn"]["sMAPE"] <= best_cl * 1.0
-        wins_sn += beat_sn
-        wins_cl += beat_cl
-        rows.append(
-            f"| {name} | "
-            + " | ".join(f"{r[k]['sMAPE']:.2f}" for k in ("rnn", "naive", "snaive", "arima", "ets"))
-            + f" | {r['rnn']['MASE']:.3f} | {r['rnn']['cov80']:.0%} / {r['rnn']['cov95']:.0%}"
-            f" | {res['train_s']:.0f} s / {res['train_cpu_s']:.0f} s |"
+        methods = ("esrnn", "snaive", *SF, "SeasonalNaive")
+        hyb.setdefault("steps", 150)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    data = benchmark_set()
+    per: dict[str, dict] = {}
+    groups: dict[str, list[str]] = {}
+    info = {}
+    for freq in a.freq.split(","):
+        m, h = FREQS[freq]
+        t0 = time.monotonic()
+        res = backtest(
+            series_set(data[freq], m),
+            horizon=h,
+            origins=a.origins,
+            methods=methods,
+            progress=False,
+            hybrid=hyb,
         )
-    print(
-        "\n| series | RNN | naive | s-naive | ARIMA | ETS | RNN MASE | RNN cov 80/95"
-        " | train wall / CPU |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
-    n = len(results)
-    print(f"\nRNN beats seasonal naive (sMAPE) on {wins_sn}/{n} series (target {n}/{n})")
-    print(f"RNN <= best of ARIMA/ETS (sMAPE) on {wins_cl}/{n} series (target 2/3)")
-    tmax = max(r["train_s"] for r in results.values())
-    cmax = max(r["train_cpu_s"] for r in results.values())
-    print(f"longest RNN training {tmax:.0f}s wall, {cmax:.0f}s CPU (target < 120 s)")
-    load = os.getloadavg()
-    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    out.mkdir(parents=True, exist_ok=True)
-    summary = {
-        k: {
-            "mean": v["mean"],
-            "train_s": v["train_s"],
-            "train_cpu_s": v["train_cpu_s"],
-            "rnn": v["rnn"],
+        info[freq] = {
+            "wall_s": time.monotonic() - t0,
+            "fit_predict_s": res["fit_predict_s"],
+            "esrnn": res.get("esrnn"),
+            "rnn_train_s": res.get("train_s"),
+            "notes": res["notes"],
         }
-        for k, v in results.items()
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+        groups[freq] = list(res["series"])
+        per.update({k: v for k, v in res["series"].items()})
+        print(f"\n{freq} (season {m}, horizon {h}): {time.monotonic() - t0:.0f}s; " + (
+            "; ".join(res["notes"]) or "no fallbacks"))
+        print(_table(res["series"], list(methods)))
+    print("\ncells: MASE / sMAPE / cov80 / cov95; bold = best MASE of the row")
+    means = {}
+    for freq, names in [*groups.items(), ("all", list(per))]:
+        means[freq] = {
+            k: {q: float(np.mean([per[n][k][q] for n in names])) for q in per[names[0]][k]}
+            for k in methods
+        }
+    print(_table(means, list(methods)))
+    ranks = mase_ranks(per, methods)
+    print("\nmean MASE rank (1 = best): " + ", ".join(
+        f"{k} {r:.2f}" for k, r in sorted(ranks.items(), key=lambda kv: kv[1])))
+    if "esrnn" in methods:
+        for freq, mm in means.items():
+            best_sf = min((k for k in SF if k in methods), key=lambda k: mm[k]["MASE"], default=None)
+            msg = f"{freq}: esrnn MASE {mm['esrnn']['MASE']:.3f}"
+            if best_sf:
+                msg += f" vs best statsforecast {best_sf} {mm[best_sf]['MASE']:.3f}"
+            if "SeasonalNaive" in methods:
+                msg += f", SeasonalNaive {mm['SeasonalNaive']['MASE']:.3f}"
+            msg += f"; coverage {mm['esrnn']['cov80']:.0%} / {mm['esrnn']['cov95']:.0%}"
+            print(msg)
+        for freq, v in info.items():
+            e = v["esrnn"]
+            print(f"{freq}: esrnn train {e['train_s']:.1f}s ({e['train_cpu_s']:.1f}s CPU), "
+                  f"predict {e['predict_ms']:.1f} ms per forecast")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(
+        json.dumps({"series": per, "mean": means, "ranks": ranks, "info": info}, indent=1,
+                   default=float)
+    )
 
 
 if __name__ == "__main__":
+    pd.set_option("display.width", 200)
     main()

@@ -22,9 +22,11 @@ from rnnlab.data.series import SeriesSet
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
 from rnnlab.tasks.forecast import baselines as bl
-from rnnlab.tasks.forecast.config import METHODS, ForecastTrain
+from rnnlab.tasks.forecast.config import ALL_METHODS, ForecastTrain
 from rnnlab.tasks.forecast.data import prepare, windows
+from rnnlab.tasks.forecast.hybrid import ESRNN
 from rnnlab.tasks.forecast.infer import load_forecaster, rnn_forecast
+from rnnlab.tasks.forecast.sf import SF_METHODS, sf_forecast
 from rnnlab.tasks.forecast.train import refit, train_forecaster
 from rnnlab.train.threads import SMALL_MODEL_THREADS, cpu_threads
 
@@ -35,7 +37,8 @@ def backtest(
     horizon: int,
     origins: int = 5,
     step: int | None = None,
-    methods: tuple[str, ...] = METHODS,
+    methods: tuple[str, ...] = ALL_METHODS,
+    hybrid: dict[str, Any] | None = None,
     out: str | Path | None = None,
     progress: bool = True,
     **train_kw: Any,
@@ -47,23 +50,35 @@ def backtest(
     ``train_forecaster``); at each later origin it is fine-tuned from its previous weights
     on the windows that end before it (``refit_steps``). The baselines are refit at every
     origin on all the history (ARIMA order and ETS form chosen once, on the first origin).
+    ``esrnn`` (the ES-RNN hybrid, ``hybrid``: its ``ESRNN`` options) is trained once on
+    every series' history before its first origin (one network for the set); the
+    statsforecast models (``SF_METHODS``) are refit at every origin.
+
+    A series too short for the RNN's lookback and validation is forecast with a shorter
+    lookback (``res["notes"]`` says what was done); only a series with fewer points than
+    one season + horizon (+ the later origins) is refused.
 
     Returns ``{"series": {name: {method: metrics}}, "mean": {method: metrics}, ...}``.
 
     >>> backtest(ss, horizon=12, origins=8, members=5, refit_steps=100)  # doctest: +SKIP
     """
     step = step or horizon
-    unknown = set(methods) - set(METHODS)
+    unknown = set(methods) - set(ALL_METHODS)
     if unknown:
-        raise InputError(f"unknown method(s) {sorted(unknown)}: choose from {', '.join(METHODS)}")
+        raise InputError(
+            f"unknown method(s) {sorted(unknown)}: choose from {', '.join(ALL_METHODS)}"
+        )
     m = ss.season
     first = {s.name: len(s.values) - horizon - (origins - 1) * step for s in ss.series}
     for s in ss.series:
-        if first[s.name] < max(8, 2 * m if m > 1 else 8):
+        if first[s.name] < max(m, 3):
             raise InputError(
-                f"series {s.name!r} ({len(s.values)} points) is too short for {origins} origins "
-                f"of horizon {horizon}; use fewer --origins or a smaller --horizon"
+                f"series {s.name!r} has {len(s.values)} points, fewer than one season + "
+                f"horizon + the later origins = {max(m, 3)} + {horizon} + "
+                f"{(origins - 1) * step} ({origins} origins, step {step}); use fewer "
+                "--origins or a smaller --horizon"
             )
+    notes: list[str] = []
     rnn_fc, rnn_info = {}, {}
     if "rnn" in methods:
         run_dir = Path(out) if out else Path(tempfile.mkdtemp(prefix="rnnlab-backtest-"))
@@ -71,6 +86,11 @@ def backtest(
         rnn_fc, rnn_info = _rnn_backtest(
             ss, run_dir, horizon, starts, origins, step, progress, train_kw
         )
+        notes += rnn_info.pop("notes", [])
+    hy_fc, hy_info = {}, {}
+    if "esrnn" in methods:
+        hy_fc, hy_info = _hybrid_backtest(ss, horizon, first, origins, step, hybrid or {})
+        notes += hy_info.pop("notes", [])
     res: dict[str, Any] = {
         "series": {},
         "horizon": horizon,
@@ -95,6 +115,10 @@ def backtest(
                 t1 = time.monotonic()
                 if meth == "rnn":
                     fc = rnn_fc[i, k]
+                elif meth == "esrnn":
+                    fc = hy_fc[i, k]
+                elif meth in SF_METHODS:
+                    fc = sf_forecast(meth, hist, horizon, m)
                 elif meth == "naive":
                     fc = bl.naive(hist, horizon)
                 elif meth == "snaive":
@@ -121,8 +145,13 @@ def backtest(
     res["train_s"] = rnn_info.get("train_s", 0.0)
     res["train_cpu_s"] = rnn_info.get("train_cpu_s", 0.0)
     res["fit_predict_s"] = timing
+    res["notes"] = notes
+    res["ranks"] = mase_ranks(res["series"], methods)
+    res["winner"] = min(methods, key=lambda k: res["mean"][k]["MASE"])
     if rnn_info:
         res["rnn"] = rnn_info
+    if hy_info:
+        res["esrnn"] = hy_info
     if out:
         atomic_write_json(Path(out) / "backtest.json", res)
     return res
@@ -161,7 +190,7 @@ def _rnn_backtest(
         for k in range(origins):
             ends = [n + k * step for n in first]
             if k:
-                refit(lf.model, p, windows(ends, lf.lookback, H), t, t.seed + 1 + k)
+                refit(lf.model, p, windows(ends, lf.first_origin, H), t, t.seed + 1 + k)
             for i, n in enumerate(ends):
                 fcs[i, k] = rnn_forecast(lf, ss, i, n, p)
     info = {
@@ -172,8 +201,49 @@ def _rnn_backtest(
         "level": lf.config["model"]["arch"]["level"],
         "train_s": time.monotonic() - t0,
         "train_cpu_s": time.process_time() - c0,
+        "notes": [f"rnn: {n}" for n in summary.get("notes", [])],
     }
     return fcs, info
+
+
+def _hybrid_backtest(
+    ss: SeriesSet,
+    H: int,
+    first: dict[str, int],
+    origins: int,
+    step: int,
+    options: dict[str, Any],
+) -> tuple[dict[tuple[int, int], bl.Forecast], dict[str, Any]]:
+    """The hybrid's forecasts at every (series, origin): one network trained on the
+    history before each series' first origin; later origins refresh only its ES part."""
+    t0, c0 = time.monotonic(), time.process_time()
+    hy = ESRNN(horizon=H, season=ss.season, **options)
+    hy.fit([s.values[: first[s.name]] for s in ss.series], [s.name for s in ss.series])
+    fit_s = time.monotonic() - t0
+    fcs, t1 = {}, time.monotonic()
+    for i, s in enumerate(ss.series):
+        for k in range(origins):
+            fcs[i, k] = hy.forecast(s.values[: first[s.name] + k * step], s.name)
+    info = {
+        "train_s": fit_s,
+        "train_cpu_s": time.process_time() - c0,
+        "predict_ms": 1000 * (time.monotonic() - t1) / (origins * len(ss.series)),
+        "lookbacks": hy.lookbacks,
+        "notes": [f"esrnn: {n}" for n in hy.notes],
+    }
+    return fcs, info
+
+
+def mase_ranks(per_series: dict[str, Any], methods: tuple[str, ...]) -> dict[str, float]:
+    """Each method's mean rank by MASE over the series (1 = best; ties share the mean rank).
+
+    >>> mase_ranks({"a": {"x": {"MASE": 1.0}, "y": {"MASE": 2.0}}}, ("x", "y"))
+    {'x': 1.0, 'y': 2.0}
+    """
+    from scipy.stats import rankdata
+
+    r = [rankdata([v[k]["MASE"] for k in methods]) for v in per_series.values()]
+    return {k: float(np.mean([x[j] for x in r])) for j, k in enumerate(methods)}
 
 
 def backtest_table(res: dict[str, Any]) -> Any:

@@ -21,6 +21,9 @@ from rnnlab.errors import InputError
 
 TASK = "forecast"
 METHODS = ("rnn", "naive", "snaive", "arima", "ets")
+# the ES-RNN hybrid and statsforecast's models (issue 23): `forecast backtest --extra`
+EXTRA_METHODS = ("esrnn", "AutoARIMA", "AutoETS", "AutoTheta", "SeasonalNaive")
+ALL_METHODS = METHODS + EXTRA_METHODS
 DEFAULT_STEPS = 400  # per member: a few hundred points bottom out the validation loss by then
 
 

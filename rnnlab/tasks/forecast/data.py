@@ -122,8 +122,15 @@ def fit_scalers(ss: SeriesSet, n_train: dict[str, int], transform: str) -> dict[
 def window(
     p: Prepared, i: int, t: int, L: int, H: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs of the window whose forecast origin is position ``t`` of series ``i``."""
-    return p.z[i][t - L : t], p.feats[i][t - L : t], p.cal[i][t : t + H]
+    """Inputs of the window whose forecast origin is position ``t`` of series ``i``; an
+    origin with fewer than ``L`` points before it is left-padded with the first point (a
+    short series gets a shorter effective lookback instead of a refusal)."""
+    if t >= L:
+        return p.z[i][t - L : t], p.feats[i][t - L : t], p.cal[i][t : t + H]
+    pad = L - t
+    y = np.r_[np.full(pad, p.z[i][0]), p.z[i][:t]]
+    f = np.concatenate([np.repeat(p.feats[i][:1], pad, 0), p.feats[i][:t]])
+    return y, f, p.cal[i][t : t + H]
 
 
 def stack_windows(

@@ -39,6 +39,12 @@ class LoadedForecaster:
         return self.config["model"]["lookback"]
 
     @property
+    def first_origin(self) -> int:
+        """The shortest history it forecasts from (the lookback, or less for a run trained
+        on a short series: the window is then left-padded)."""
+        return self.config["data"]["split"].get("first_origin", self.lookback)
+
+    @property
     def horizon(self) -> int:
         return self.config["model"]["arch"]["horizon"]
 
@@ -79,9 +85,10 @@ def rnn_forecast(
     L, H = lf.lookback, lf.horizon
     p = p or prepare(ss, lf.scalers, extra_cal=H)
     s = ss.series[i]
-    if origin < L:
+    need = lf.first_origin
+    if origin < need:
         raise InputError(
-            f"series {s.name!r} needs {L} points of history (--lookback), has {origin}"
+            f"series {s.name!r} needs {need} points of history (--lookback), has {origin}"
         )
     with torch.no_grad():
         y, f, c = stack_windows(p, [(i, origin)], L, H, with_target=False)
@@ -107,7 +114,7 @@ def predict_csv(run_dir: str | Path, csv_path: str | Path, horizon: int | None =
     w = csv.writer(buf)
     w.writerow(["series", "time", "forecast", "lo80", "hi80", "lo95", "hi95"])
     for i, s in enumerate(ss.series):
-        check_length(len(s.values), lf.lookback, 0, s.name, "history")
+        check_length(len(s.values), lf.first_origin, 0, s.name, "history")
         fc = rnn_forecast(lf, ss, i, len(s.values), p)
         for j, t in enumerate(future_index(s.index, ss.freq, H)):
             w.writerow([s.name, t] + [f"{getattr(fc, k)[j]:.6g}" for k in bl.FIELDS])

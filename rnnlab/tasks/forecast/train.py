@@ -118,8 +118,12 @@ def _setup(ss: SeriesSet, m: ForecastModel, t: ForecastTrain, source: dict[str, 
         raise InputError(f"--lookback must be >= 2, got {m.lookback}")
     lengths = [len(s.values) for s in ss.series]
     V = t.val_size if t.val_size is not None else max(2 * H, min(lengths) // 10)
+    t0, notes = short_history(min(lengths), L, V, H, ss.season, t.val_size is None)
+    if t0 < L:
+        V = max(H, min(V, min(lengths) - H - t0))
+        notes = notes.format(V=V)
     for s in ss.series:
-        check_length(len(s.values), L + V, H, s.name, "")
+        check_length(len(s.values), t0 + V, H, s.name, "")
     if t.transform not in ("auto", "none", "log"):
         raise InputError(f"--transform must be auto, none or log, got {t.transform!r}")
     if t.transform == "log" and any(s.values.min() < 0 for s in ss.series):
@@ -127,7 +131,7 @@ def _setup(ss: SeriesSet, m: ForecastModel, t: ForecastTrain, source: dict[str, 
     train_end = {s.name: len(s.values) - V for s in ss.series}
     scalers = fit_scalers(ss, train_end, t.transform)
     p = prepare(ss, scalers)
-    val_o = windows(lengths, L, H, start=[n - V for n in lengths])
+    val_o = windows(lengths, t0, H, start=[n - V for n in lengths])
     arch = dict(
         n_feat=p.feats[0].shape[1],
         n_future=p.cal[0].shape[1],
@@ -157,7 +161,10 @@ def _setup(ss: SeriesSet, m: ForecastModel, t: ForecastTrain, source: dict[str, 
                 "val_size": V,
                 "train_end": train_end,
                 "length": {s.name: len(s.values) for s in ss.series},
+                # the first forecast origin of a window (< lookback: left-padded)
+                "first_origin": t0,
             },
+            "notes": [notes] if notes else [],
             # a series never negative in training is forecast never negative (counts, amounts)
             "floor": {
                 s.name: 0.0 if s.values[: train_end[s.name]].min() >= 0 else None for s in ss.series
@@ -165,9 +172,26 @@ def _setup(ss: SeriesSet, m: ForecastModel, t: ForecastTrain, source: dict[str, 
         },
         "train": t.to_dict(),
     }
-    train_o = windows([n - V for n in lengths], L, H)
+    train_o = windows([n - V for n in lengths], t0, H)
     val = stack_windows(p, val_o, L, H)
-    return _Setup(p, lookbacks, L, H, train_o, windows(lengths, L, H), val, arch, config)
+    return _Setup(p, lookbacks, L, H, train_o, windows(lengths, t0, H), val, arch, config)
+
+
+def short_history(n: int, L: int, V: int, H: int, m: int, may_shrink: bool) -> tuple[int, str]:
+    """The first forecast origin of the training windows and a note: ``L`` when the shortest
+    series holds lookback + validation + horizon, else one season (3 points at least), the
+    windows before ``L`` left-padded (the note says so; ``{V}`` is filled in by the caller).
+
+    >>> short_history(54, 36, 18, 18, 12, True)[0], short_history(500, 36, 50, 18, 12, True)[0]
+    (12, 36)
+    """
+    if n >= L + V + H or not may_shrink:
+        return L, ""
+    t0 = max(min(m, L), 3)
+    return t0, (
+        f"short history ({n} points < lookback + validation + horizon = {L} + {V} + {H}): "
+        f"windows start after {t0} points, left-padded to the lookback; validation {{V}} points"
+    )
 
 
 def _train(
@@ -217,7 +241,7 @@ def _train(
     refit(model, st.p, st.all_o, t, seed=t.seed + 1)
     save_run(out, model.state_dict(), lf.config)
     _write_forecast_json(lf, ss, out, p, val_mae)
-    return summary
+    return {**summary, "notes": st.config["data"]["notes"]}
 
 
 def refit(

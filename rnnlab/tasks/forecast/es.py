@@ -1,0 +1,156 @@
+"""The exponential-smoothing half of the ES-RNN hybrid: per series, a log (positive series),
+classical seasonal indices, a simple-exponential-smoothing level and a scale.
+
+The RNN (``hybrid.py``) never sees raw values: it reads a window of the deseasonalised series
+minus the level at the origin, divided by the scale (the in-sample MAE of one-step changes),
+and predicts the future the same way; ``ESState.restore`` maps that back. Every series of a
+set then lives on one scale, so one network learns from all of them (Smyl's M4 winner does
+this with learned smoothing; here the smoothing is fit per series in closed form, by grid).
+
+>>> st = ESState.fit(np.tile([1.0, 2.0, 3.0, 2.0], 6) + 10, m=4)
+>>> np.round(st.seasonal, 3)                     # log seasonal indices, sum to 0
+array([-0.085,  0.002,  0.085,  0.002])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+
+def seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
+    """Classical additive decomposition: the mean of ``x`` minus its centred moving average
+    at each phase ``t % m``, centred to sum 0 (zeros when there is no season or under two
+    seasons of data). Phase ``j`` is position ``j`` of ``x``.
+
+    >>> seasonal_indices(np.array([1.0, 3.0, 1.0, 3.0, 1.0, 3.0]), 2)
+    array([-1.,  1.])
+    """
+    x = np.asarray(x, float)
+    if m <= 1 or len(x) < 2 * m:
+        return np.zeros(max(m, 1))
+    if m % 2:
+        ma = np.convolve(x, np.ones(m) / m, mode="valid")
+        off = m // 2
+    else:  # 2 x m moving average: centred on a point for an even season
+        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
+        ma = np.convolve(x, w, mode="valid")
+        off = m // 2
+    det = x[off : off + len(ma)] - ma
+    phase = (np.arange(len(ma)) + off) % m
+    s = np.array([det[phase == j].mean() for j in range(m)])
+    return s - s.mean()
+
+
+def holt(
+    d: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray, b0: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Holt's damped-trend smoothing, for every parameter triple at once (arrays of one
+    shape): ``l_t = a d_t + (1-a)(l_{t-1} + phi b_{t-1})``,
+    ``b_t = beta (l_t - l_{t-1}) + (1-beta) phi b_{t-1}``, ``l_0 = d_0``, ``b_0 = b0``.
+    Returns the levels and trends (n, *shape) and the one-step sum of squared errors.
+
+    >>> lv, tr, sse = holt(np.array([1.0, 3.0, 3.0]), np.array(0.5), np.array(0.0),
+    ...                    np.array(1.0), 0.0)
+    >>> lv.tolist(), float(sse)
+    ([1.0, 2.0, 2.5], 5.0)
+    """
+    d = np.asarray(d, float)
+    lv = np.full(np.shape(alpha), d[0])
+    tr = np.full(np.shape(alpha), float(b0))
+    levels, trends, sse = [lv], [tr], np.zeros(np.shape(alpha))
+    for v in d[1:]:
+        pred = lv + phi * tr
+        sse = sse + (v - pred) ** 2
+        new = alpha * v + (1 - alpha) * pred
+        tr = beta * (new - lv) + (1 - beta) * phi * tr
+        lv = new
+        levels.append(lv)
+        trends.append(tr)
+    return np.stack(levels), np.stack(trends), sse
+
+
+# the grid Holt's parameters are picked from (one-step SSE); beta = 0 and phi = 1 is a
+# fixed drift: the mean step of the history
+GRID = np.meshgrid(
+    np.linspace(0.05, 1.0, 20), np.array([0.0, 0.01, 0.03, 0.1, 0.2]), np.array([0.9, 0.98, 1.0])
+)
+
+
+def fit_holt(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
+    """The levels and trends of the ``GRID`` triple with the lowest one-step SSE, and it."""
+    d = np.asarray(d, float)
+    b0 = float((d[-1] - d[0]) / (len(d) - 1)) if len(d) > 1 else 0.0
+    lv, tr, sse = holt(d, *GRID, b0)
+    k = np.unravel_index(int(np.argmin(sse)), sse.shape)
+    return lv[(slice(None), *k)], tr[(slice(None), *k)], tuple(float(g[k]) for g in GRID)
+
+
+@dataclass
+class ESState:
+    """One series' ES part, fit on its history ``y`` (positions 0..n-1)."""
+
+    log: bool
+    m: int
+    seasonal: np.ndarray  # (m,) on the transformed scale, phase = position % m
+    params: tuple[float, float, float]  # Holt's alpha, beta, phi
+    level: np.ndarray  # (n,) the smoothed deseasonalised level at every position
+    trend: np.ndarray  # (n,) its trend per step
+    d: np.ndarray  # (n,) the deseasonalised, transformed series
+    scale: float  # mean |d_t - d_{t-1}|: the unit the network works in
+
+    @classmethod
+    def fit(cls, y: np.ndarray, m: int) -> ESState:
+        """Log when every value is positive; seasonal indices; Holt's level and trend."""
+        y = np.asarray(y, float)
+        log = bool(y.min() > 0)
+        x = np.log(y) if log else y
+        s = seasonal_indices(x, m)
+        d = x - s[np.arange(len(x)) % len(s)]
+        lv, tr, params = fit_holt(d)
+        scale = float(np.mean(np.abs(np.diff(d)))) if len(d) > 1 else 0.0
+        if not scale > 0:
+            scale = max(float(np.abs(d).mean()), 1e-8)
+        return cls(log, m, s, params, lv, tr, d, scale)
+
+    def window(self, t: int, L: int) -> np.ndarray:
+        """The network's input for origin ``t`` (forecasting positions t, t+1, ...): the
+        ``L`` points before it minus the drift line through the level at ``t - 1``, over the
+        scale, then the drift over the scale and the level's z-score in the history (where
+        it stands against its usual values: mean reversion); a history shorter than ``L`` is left-padded
+        with its first value (short series are never refused)."""
+        w = self.d[max(0, t - L) : t]
+        w = np.r_[np.full(L - len(w), w[0]), w]
+        b = self.trend[t - 1]
+        line = self.level[t - 1] + b * np.arange(1 - L, 1)
+        past = self.d[:t]
+        zlev = (self.level[t - 1] - past.mean()) / max(float(past.std()), 1e-8)
+        return np.r_[(w - line) / self.scale, b / self.scale, zlev]
+
+    def base(self, t: int, H: int) -> np.ndarray:
+        """The ES forecast from origin ``t`` on the deseasonalised scale: the level plus
+        the damped trend, ``l + b (phi + ... + phi^h)``."""
+        phi = self.params[2]
+        return self.level[t - 1] + self.trend[t - 1] * np.cumsum(phi ** np.arange(1, H + 1))
+
+    def target(self, t: int, H: int, y: np.ndarray | None = None) -> np.ndarray:
+        """The normalised future ``H`` points from origin ``t`` (the training target): of the
+        state's own series, or of ``y`` (the same series, longer: calibration); NaN past
+        the end (a short series trains on the steps it has)."""
+        if y is None:
+            d = self.d[t : t + H]
+        else:
+            x = np.asarray(y[t : t + H], float)
+            x = np.log(np.maximum(x, 1e-300)) if self.log else x
+            d = x - self.seasonal[(t + np.arange(len(x))) % len(self.seasonal)]
+        z = (d - self.base(t, H)[: len(d)]) / self.scale
+        return np.r_[z, np.full(H - len(z), np.nan)]
+
+    def restore(self, z: np.ndarray, t: int) -> np.ndarray:
+        """Network units back to the data's: ``z`` (..., H) forecast from origin ``t``."""
+        H = np.shape(z)[-1]
+        s = self.seasonal[(t + np.arange(H)) % len(self.seasonal)]
+        x = self.base(t, H) + self.scale * np.asarray(z, float) + s
+        return np.exp(x) if self.log else x
