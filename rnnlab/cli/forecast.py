@@ -18,6 +18,7 @@ import typer
 from rnnlab.cli.options import settings_options
 from rnnlab.errors import InputError
 from rnnlab.tasks.forecast.config import (
+    EXTRA_METHODS,
     METHODS,
     ForecastModel,
     ForecastSource,
@@ -53,6 +54,8 @@ def train(
 
     ss, src, kw = _read(opts)
     s = train_forecaster(ss, out, source=src, progress=not quiet, **kw)
+    for note in s["notes"]:
+        typer.echo(f"note: {note}")
     typer.echo(
         f"trained {s['steps']} steps in {s['elapsed']:.0f}s ({s['stop_reason']}); "
         f"best val_loss {s['best']:.4f}; season {ss.season}; saved {out}"
@@ -87,11 +90,17 @@ def backtest_cmd(
     origins: int = typer.Option(5, help="Number of rolling forecast origins."),
     step: int = typer.Option(None, help="Steps between origins (default: the horizon)."),
     methods: str = typer.Option(",".join(METHODS), help="Methods to compare."),
+    extra: str = typer.Option(
+        ",".join(EXTRA_METHODS),
+        "--extra",
+        help="Methods added to --methods: the ES-RNN hybrid, statsforecast's models ('' = none).",
+    ),
     out: Path = typer.Option(None, "--out", help="Run dir for the RNN + backtest.json."),
     quiet: bool = _QUIET,
     **opts: Any,
 ) -> None:
-    """Rolling-origin backtest: RNN, naive, seasonal naive, ARIMA, ETS side by side."""
+    """Rolling-origin backtest: RNN, ES-RNN, naive, seasonal naive, ARIMA, ETS and
+    statsforecast's AutoARIMA/AutoETS/AutoTheta/SeasonalNaive side by side."""
     from rich.console import Console
 
     from rnnlab.tasks.forecast.backtest import backtest, backtest_table
@@ -99,11 +108,16 @@ def backtest_cmd(
     if origins < 1:
         raise InputError(f"--origins must be >= 1, got {origins}")
     ss, src, kw = _read(opts)
-    meths = tuple(x.strip() for x in methods.split(",") if x.strip())
+    names = f"{methods},{extra}".split(",")
+    meths = tuple(dict.fromkeys(x.strip() for x in names if x.strip()))
     res = backtest(
         ss, origins=origins, step=step, methods=meths, out=out, progress=not quiet, source=src, **kw
     )
     Console().print(backtest_table(res))
+    for note in res["notes"]:
+        typer.echo(f"note: {note}")
+    ranks = ", ".join(f"{k} {r:.2f}" for k, r in sorted(res["ranks"].items(), key=lambda x: x[1]))
+    typer.echo(f"winner (mean MASE): {res['winner']}; mean MASE rank: {ranks}")
     typer.echo(
         f"season {ss.season}; RNN training {res['train_s']:.0f}s "
         f"({res['train_cpu_s']:.0f}s CPU), refits included"

@@ -24,7 +24,7 @@ from rnnlab.io import atomic_write_json
 from rnnlab.tasks.forecast import baselines as bl
 from rnnlab.tasks.forecast.config import ALL_METHODS, ForecastTrain
 from rnnlab.tasks.forecast.data import prepare, windows
-from rnnlab.tasks.forecast.hybrid import ESRNN
+from rnnlab.tasks.forecast.hybrid import HybridEnsemble
 from rnnlab.tasks.forecast.infer import load_forecaster, rnn_forecast
 from rnnlab.tasks.forecast.sf import SF_METHODS, sf_forecast
 from rnnlab.tasks.forecast.train import refit, train_forecaster
@@ -79,6 +79,14 @@ def backtest(
                 "--origins or a smaller --horizon"
             )
     notes: list[str] = []
+    short = min(first.values())
+    if "rnn" in methods and short < max(m, 3) + 2 * horizon:
+        methods = tuple(k for k in methods if k != "rnn")
+        notes.append(
+            f"rnn skipped: the shortest history before the first origin has {short} points, "
+            f"fewer than one season + validation + horizon = {max(m, 3)} + {horizon} + "
+            f"{horizon} (esrnn and the classical methods forecast it)"
+        )
     rnn_fc, rnn_info = {}, {}
     if "rnn" in methods:
         run_dir = Path(out) if out else Path(tempfile.mkdtemp(prefix="rnnlab-backtest-"))
@@ -217,8 +225,11 @@ def _hybrid_backtest(
     """The hybrid's forecasts at every (series, origin): one network trained on the
     history before each series' first origin; later origins refresh only its ES part."""
     t0, c0 = time.monotonic(), time.process_time()
-    hy = ESRNN(horizon=H, season=ss.season, **options)
-    hy.fit([s.values[: first[s.name]] for s in ss.series], [s.name for s in ss.series])
+    hy = HybridEnsemble.fit(
+        [s.values[: first[s.name]] for s in ss.series],
+        [s.name for s in ss.series],
+        **{"horizon": H, "season": ss.season, **options},
+    )
     fit_s = time.monotonic() - t0
     fcs, t1 = {}, time.monotonic()
     for i, s in enumerate(ss.series):
@@ -247,7 +258,7 @@ def mase_ranks(per_series: dict[str, Any], methods: tuple[str, ...]) -> dict[str
 
 
 def backtest_table(res: dict[str, Any]) -> Any:
-    """A rich table: one row per (series, method), best sMAPE of each series in bold."""
+    """A rich table: one row per (series, method), best MASE of each series in bold."""
     from rich.table import Table
 
     t = Table(title=f"rolling-origin backtest: horizon {res['horizon']}, {res['origins']} origins")
@@ -258,7 +269,7 @@ def backtest_table(res: dict[str, Any]) -> Any:
     blocks = list(res["series"].items()) + [("mean", res["mean"])]
     for name, per in blocks:
         methods = [k for k in per if not k.startswith("_")]
-        best = min(methods, key=lambda k: per[k]["sMAPE"])
+        best = min(methods, key=lambda k: per[k]["MASE"])
         for j, meth in enumerate(methods):
             cells = [
                 f"{per[meth][k]:.3f}" if not k.startswith("cov") else f"{per[meth][k]:.0%}"

@@ -75,17 +75,34 @@ def holt(
 # the grid Holt's parameters are picked from (one-step SSE); beta = 0 and phi = 1 is a
 # fixed drift: the mean step of the history
 GRID = np.meshgrid(
-    np.linspace(0.05, 1.0, 20), np.array([0.0, 0.01, 0.03, 0.1, 0.2]), np.array([0.9, 0.98, 1.0])
+    np.linspace(0.05, 1.0, 20),
+    np.array([0.0, 0.01, 0.03, 0.1, 0.2]),
+    np.array([0.9, 0.98, 1.0]),
 )
 
 
-def fit_holt(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
-    """The levels and trends of the ``GRID`` triple with the lowest one-step SSE, and it."""
+def fit_holt(
+    d: np.ndarray, horizon: int = 1, drift: bool = False
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
+    """The levels and trends of the ``GRID`` triple whose forecasts from every past origin
+    have the lowest mean absolute error over 1..``horizon`` steps ahead (multi-step fit: a
+    trend that wins one step ahead but overshoots over the horizon loses here), and it;
+    ``drift``: only the triples of a fixed drift (beta 0, phi 1)."""
     d = np.asarray(d, float)
     b0 = float((d[-1] - d[0]) / (len(d) - 1)) if len(d) > 1 else 0.0
-    lv, tr, sse = holt(d, *GRID, b0)
-    k = np.unravel_index(int(np.argmin(sse)), sse.shape)
-    return lv[(slice(None), *k)], tr[(slice(None), *k)], tuple(float(g[k]) for g in GRID)
+    grid = GRID
+    if drift:
+        keep = (GRID[1] == 0) & (GRID[2] == 1)
+        grid = [g[keep] for g in GRID]
+    lv, tr, _ = holt(d, *grid, b0)
+    phi = grid[2]
+    loss, cum = np.zeros(phi.shape), np.zeros(phi.shape)
+    for h in range(1, min(horizon, len(d) - 1) + 1):
+        cum = cum + phi**h
+        dh = d[h:].reshape(-1, *([1] * phi.ndim))
+        loss = loss + np.abs(dh - lv[:-h] - tr[:-h] * cum).mean(0)
+    k = np.unravel_index(int(np.argmin(loss)), loss.shape)
+    return lv[(slice(None), *k)], tr[(slice(None), *k)], tuple(float(g[k]) for g in grid)
 
 
 @dataclass
@@ -102,14 +119,15 @@ class ESState:
     scale: float  # mean |d_t - d_{t-1}|: the unit the network works in
 
     @classmethod
-    def fit(cls, y: np.ndarray, m: int) -> ESState:
-        """Log when every value is positive; seasonal indices; Holt's level and trend."""
+    def fit(cls, y: np.ndarray, m: int, horizon: int = 1, drift: bool = False) -> ESState:
+        """Log when every value is positive; seasonal indices; Holt's level and trend
+        (parameters fit to the ``horizon``-step errors; ``drift``: a fixed drift)."""
         y = np.asarray(y, float)
         log = bool(y.min() > 0)
         x = np.log(y) if log else y
         s = seasonal_indices(x, m)
         d = x - s[np.arange(len(x)) % len(s)]
-        lv, tr, params = fit_holt(d)
+        lv, tr, params = fit_holt(d, horizon, drift)
         scale = float(np.mean(np.abs(np.diff(d)))) if len(d) > 1 else 0.0
         if not scale > 0:
             scale = max(float(np.abs(d).mean()), 1e-8)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -121,7 +122,7 @@ class ESRNN:
 
     horizon: int
     season: int = 1
-    members: int = 5
+    members: int = 3  # per ES fit: HybridEnsemble's two hybrids hold 6
     hidden: int = 32
     steps: int = 400
     refit_steps: int = 100
@@ -130,10 +131,13 @@ class ESRNN:
     weight_decay: float = 0.01
     seed: int = 0
     threads: int = SMALL_MODEL_THREADS
+    # Holt's parameters fit to one-step or horizon-step errors, or a fixed drift
+    es_fit: str = "one-step"
     calib_origins: int | None = None  # per series (None: 12), fewer for a short series
     net: HybridNet | None = field(default=None, repr=False)
     widths: np.ndarray | None = field(default=None, repr=False)  # (2, H) network units
     spread: dict[str, float] = field(default_factory=dict, repr=False)  # per series
+    cal_mae: dict[str, float] = field(default_factory=dict, repr=False)  # per series
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -195,7 +199,9 @@ class ESRNN:
         run_steps(self.net, cfg, data, lambda b: (self.net.loss(*b), 0))
 
     def _state(self, y: np.ndarray) -> ESState:
-        return ESState.fit(y, self.season)
+        return ESState.fit(
+            y, self.season, self.horizon if self.es_fit == "horizon" else 1, self.es_fit == "drift"
+        )
 
     def _calibrate(self, hs: list[np.ndarray], K: list[int], names: list[str]) -> np.ndarray:
         """Split conformal: the forecasts from the held-out origins of each history (each
@@ -212,7 +218,10 @@ class ESRNN:
                 rows.append(np.abs(st.target(t, H, h) - self._net_out(st, t)))
             per.append(np.stack(rows))  # (origins, H) in network units, NaN unobserved
         a = np.array([max(float(np.nanmean(e)), 1e-6) for e in per])
-        a = a / np.exp(np.mean(np.log(a)))  # geometric mean 1: a new series gets 1
+        self.cal_mae = dict(zip(names, a.tolist()))
+        # halfway (geometrically) to the set's typical spread: a dozen origins of one series
+        # say little about its tails; geometric mean 1, so a new series gets 1
+        a = np.sqrt(a / np.exp(np.mean(np.log(a))))
         self.spread = dict(zip(names, a.tolist()))
         e = np.concatenate([x / ai for x, ai in zip(per, a)])
         seen = ~np.isnan(e).all(0)
@@ -242,3 +251,47 @@ class ESRNN:
         w80, w95 = self.widths * self.spread.get(name, 1.0)
         ends = [st.restore(z + s * w, len(y)) for w in (w80, w95) for s in (-1, 1)]
         return bl.Forecast(st.restore(z, len(y)), *ends)
+
+
+@dataclass
+class HybridEnsemble:
+    """Hybrids whose ES parts are fit differently (one-step and horizon-step errors), their
+    forecasts averaged (quantile by quantile): two views of the trend, one network each.
+
+    >>> ens = HybridEnsemble.fit([y], horizon=3, season=4, steps=50)  # doctest: +SKIP
+    """
+
+    parts: list[ESRNN]
+    weighted: bool = True  # each part weighted by 1 / its calibration MAE on the series
+
+    @classmethod
+    def fit(
+        cls,
+        histories: list[np.ndarray],
+        names: list[str] | None = None,
+        es_fits: tuple[str, ...] = ("one-step", "horizon"),
+        weighted: bool = True,
+        **options: Any,
+    ) -> HybridEnsemble:
+        seed = options.pop("seed", 0)
+        parts = [
+            ESRNN(**options, es_fit=f, seed=seed + 100 * k).fit(histories, names)
+            for k, f in enumerate(es_fits)
+        ]
+        return cls(parts, weighted)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.parts[0].notes
+
+    @property
+    def lookbacks(self) -> list[int]:
+        return self.parts[0].lookbacks
+
+    def forecast(self, y: np.ndarray, name: str = "series") -> bl.Forecast:
+        fcs = [p.forecast(y, name) for p in self.parts]
+        w = np.array([1 / p.cal_mae.get(name, 1.0) for p in self.parts])
+        w = w / w.sum() if self.weighted else np.full(len(w), 1 / len(w))
+        return bl.Forecast(
+            *(np.tensordot(w, [getattr(f, k) for f in fcs], 1) for k in bl.FIELDS)
+        )

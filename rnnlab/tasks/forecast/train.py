@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnlab.data.series import SeriesSet, check_length, future_index
+from rnnlab.data.series import SeriesSet, future_index
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
 from rnnlab.tasks.forecast import baselines as bl
@@ -123,7 +123,12 @@ def _setup(ss: SeriesSet, m: ForecastModel, t: ForecastTrain, source: dict[str, 
         V = max(H, min(V, min(lengths) - H - t0))
         notes = notes.format(V=V)
     for s in ss.series:
-        check_length(len(s.values), t0 + V, H, s.name, "")
+        if len(s.values) < t0 + V + H:
+            raise InputError(
+                f"series {s.name!r} has {len(s.values)} points, fewer than "
+                f"{'one season' if t0 < L else 'lookback'} + validation + horizon = "
+                f"{t0} + {V} + {H}; use a smaller --horizon or a longer series"
+            )
     if t.transform not in ("auto", "none", "log"):
         raise InputError(f"--transform must be auto, none or log, got {t.transform!r}")
     if t.transform == "log" and any(s.values.min() < 0 for s in ss.series):
