@@ -80,14 +80,55 @@ def _table(per: dict[str, dict], methods: list[str]) -> str:
     head = "| series | " + " | ".join(methods) + " |"
     rows = [head, "|" + "---|" * (len(methods) + 1)]
     for name, r in per.items():
-        best = min(methods, key=lambda k: r[k]["MASE"])
+        here = [k for k in methods if k in r]
+        best = min(here, key=lambda k: r[k]["MASE"])
         cells = [
-            (f"**{r[k]['MASE']:.3f}**" if k == best else f"{r[k]['MASE']:.3f}")
+            "-"
+            if k not in r
+            else (f"**{r[k]['MASE']:.3f}**" if k == best else f"{r[k]['MASE']:.3f}")
             + f" / {r[k]['sMAPE']:.1f} / {r[k]['cov80']:.0%} / {r[k]['cov95']:.0%}"
             for k in methods
         ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def report(per: dict, groups: dict[str, list[str]], info: dict, methods: list[str]) -> dict:
+    """The average rows, the ranks and the targets of issue 23 (printed); returns them.
+    A method that skipped a series (the ``rnn`` on too short a history) is left out of the
+    ranks and of the rows of its frequency and of "all"."""
+    print("\ncells: MASE / sMAPE / cov80 / cov95; bold = best MASE of the row")
+    means = {}
+    for freq, names in [*groups.items(), ("all", [n for g in groups.values() for n in g])]:
+        means[freq] = {
+            k: {q: float(np.mean([per[n][k][q] for n in names])) for q in per[names[0]][k]}
+            for k in methods
+            if all(k in per[n] for n in names)
+        }
+    print(_table(means, methods))
+    everywhere = tuple(k for k in methods if all(k in v for v in per.values()))
+    ranks = mase_ranks(per, everywhere)
+    print(
+        f"\nmean MASE rank over the {len(per)} series (1 = best): "
+        + ", ".join(f"{k} {r:.2f}" for k, r in sorted(ranks.items(), key=lambda kv: kv[1]))
+    )
+    if "esrnn" in methods:
+        for freq, mm in means.items():
+            best_sf = min((k for k in SF if k in mm), key=lambda k: mm[k]["MASE"], default=None)
+            msg = f"{freq}: esrnn MASE {mm['esrnn']['MASE']:.3f}"
+            if best_sf:
+                msg += f" vs best statsforecast {best_sf} {mm[best_sf]['MASE']:.3f}"
+            if "SeasonalNaive" in mm:
+                msg += f", SeasonalNaive {mm['SeasonalNaive']['MASE']:.3f}"
+            msg += f"; coverage {mm['esrnn']['cov80']:.0%} / {mm['esrnn']['cov95']:.0%}"
+            print(msg)
+        for freq, v in info.items():
+            e = v["esrnn"]
+            print(
+                f"{freq}: esrnn train {e['train_s']:.1f}s ({e['train_cpu_s']:.1f}s CPU), "
+                f"predict {e['predict_ms']:.1f} ms per forecast; backtest {v['wall_s']:.0f}s"
+            )
+    return {"mean": means, "ranks": ranks}
 
 
 def main() -> None:
@@ -97,10 +138,21 @@ def main() -> None:
     ap.add_argument("--freq", default=",".join(FREQS))
     ap.add_argument("--methods", default=",".join(ALL_METHODS))
     ap.add_argument("--steps", type=int, default=None, help="esrnn steps (default 400)")
-    ap.add_argument("--members", type=int, default=None, help="esrnn members (default 5)")
+    ap.add_argument("--members", type=int, default=None, help="esrnn members per ES fit (3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/bench-forecast")
+    ap.add_argument("--merge", default=None, help="out dirs of runs to report together (a,b)")
     a = ap.parse_args()
+    if a.merge:  # e.g. one run per frequency, in parallel
+        runs = [json.loads((Path(d) / "summary.json").read_text()) for d in a.merge.split(",")]
+        per = {k: v for r in runs for k, v in r["series"].items()}
+        groups = {k: v for r in runs for k, v in r["groups"].items()}
+        info = {k: v for r in runs for k, v in r["info"].items()}
+        for freq, names in groups.items():
+            print(f"\n{freq}: " + ("; ".join(info[freq]["notes"]) or "no fallbacks"))
+            print(_table({n: per[n] for n in names}, runs[0]["methods"]))
+        report(per, groups, info, runs[0]["methods"])
+        return
     methods = tuple(a.methods.split(","))
     hyb = {k: v for k, v in dict(steps=a.steps, members=a.members).items() if v is not None}
     hyb["seed"] = a.seed
@@ -131,42 +183,18 @@ def main() -> None:
             "notes": res["notes"],
         }
         groups[freq] = list(res["series"])
-        per.update({k: v for k, v in res["series"].items()})
-        print(f"\n{freq} (season {m}, horizon {h}): {time.monotonic() - t0:.0f}s; " + (
-            "; ".join(res["notes"]) or "no fallbacks"))
-        print(_table(res["series"], list(methods)))
-    print("\ncells: MASE / sMAPE / cov80 / cov95; bold = best MASE of the row")
-    means = {}
-    for freq, names in [*groups.items(), ("all", list(per))]:
-        means[freq] = {
-            k: {q: float(np.mean([per[n][k][q] for n in names])) for q in per[names[0]][k]}
-            for k in methods
-        }
-    print(_table(means, list(methods)))
-    ranks = mase_ranks(per, methods)
-    print("\nmean MASE rank (1 = best): " + ", ".join(
-        f"{k} {r:.2f}" for k, r in sorted(ranks.items(), key=lambda kv: kv[1])))
-    if "esrnn" in methods:
-        for freq, mm in means.items():
-            best_sf = min((k for k in SF if k in methods), key=lambda k: mm[k]["MASE"], default=None)
-            msg = f"{freq}: esrnn MASE {mm['esrnn']['MASE']:.3f}"
-            if best_sf:
-                msg += f" vs best statsforecast {best_sf} {mm[best_sf]['MASE']:.3f}"
-            if "SeasonalNaive" in methods:
-                msg += f", SeasonalNaive {mm['SeasonalNaive']['MASE']:.3f}"
-            msg += f"; coverage {mm['esrnn']['cov80']:.0%} / {mm['esrnn']['cov95']:.0%}"
-            print(msg)
-        for freq, v in info.items():
-            e = v["esrnn"]
-            print(f"{freq}: esrnn train {e['train_s']:.1f}s ({e['train_cpu_s']:.1f}s CPU), "
-                  f"predict {e['predict_ms']:.1f} ms per forecast")
+        per.update({k: {q: v[q] for q in methods if q in v} for k, v in res["series"].items()})
+        print(
+            f"\n{freq} (season {m}, horizon {h}): {time.monotonic() - t0:.0f}s; "
+            + ("; ".join(res["notes"]) or "no fallbacks")
+        )
+        print(_table({k: per[k] for k in groups[freq]}, list(methods)))
+    out_ = report(per, groups, info, list(methods))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(
-        json.dumps({"series": per, "mean": means, "ranks": ranks, "info": info}, indent=1,
-                   default=float)
-    )
+    summary = {"series": per, "groups": groups, "info": info, "methods": list(methods), **out_}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
 
 
 if __name__ == "__main__":

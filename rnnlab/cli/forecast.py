@@ -46,13 +46,28 @@ def _read(opts: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
 @settings_options(ForecastSource, ForecastModel, ForecastTrain)
 def train(
     out: Path = typer.Option(Path("runs/forecast"), "--out", help="Run directory to write."),
+    model: str = typer.Option(
+        "rnn", "--model", help="rnn (the quantile ensemble) or esrnn (the ES-RNN hybrid)."
+    ),
     quiet: bool = _QUIET,
     **opts: Any,
 ) -> None:
     """Train an RNN forecaster; the run dir also gets forecast.json for `plot`."""
     from rnnlab.tasks.forecast.train import train_forecaster
 
+    if model not in ("rnn", "esrnn"):
+        raise InputError(f"--model must be rnn or esrnn, got {model!r}")
     ss, src, kw = _read(opts)
+    if model == "esrnn":
+        from rnnlab.tasks.forecast.hybrid_run import train_hybrid
+
+        # the shared settings that apply (--steps when given; its own sizes otherwise)
+        hk = {k: kw[k] for k in ("steps", "refit_steps", "seed") if kw.get(k) is not None}
+        h = train_hybrid(ss, out, horizon=kw["horizon"], source=src, **hk)
+        for note in h["notes"]:
+            typer.echo(f"note: {note}")
+        typer.echo(f"trained the ES-RNN hybrid on {h['series']} series; saved {out}")
+        return
     s = train_forecaster(ss, out, source=src, progress=not quiet, **kw)
     for note in s["notes"]:
         typer.echo(f"note: {note}")

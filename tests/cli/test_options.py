@@ -38,6 +38,8 @@ ADDED = {
         "--tokenizer": "issue 22 (whitespace tokenizer for pre-tokenised corpora such as PTB)",
     },
     "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
+    "forecast backtest": {"--extra": "issue 23 (the ES-RNN hybrid and statsforecast's models)"},
+    "forecast train": {"--model": "issue 23 (train the ES-RNN hybrid)"},
 }
 
 

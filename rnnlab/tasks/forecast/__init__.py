@@ -22,5 +22,10 @@ Files (nothing is re-exported here: ``config`` must import without torch, for th
     infer.py      load_forecaster, rnn_forecast, predict_csv
     backtest.py   the rolling-origin backtest against the baselines, its table
     baselines.py  naive, seasonal naive, ARIMA, ETS; the forecast error metrics
+    sf.py         statsforecast's AutoARIMA, AutoETS, AutoTheta, SeasonalNaive (issue 23)
+    es.py         the ES part of the hybrid: seasonal indices, Holt level/trend, its units
+    hybrid.py     ESRNN (ES per series + one LSTM ensemble for all, conformal intervals),
+                  HybridEnsemble (two ES fits, averaged): ``backtest``'s ``esrnn``
+    hybrid_run.py ``forecast train --model esrnn``: save, load, predict
     plot.py       the PNG of a run: history, forecast, intervals, errors
 """

@@ -1,15 +1,16 @@
 """The exponential-smoothing half of the ES-RNN hybrid: per series, a log (positive series),
-classical seasonal indices, a simple-exponential-smoothing level and a scale.
+classical seasonal indices, Holt's damped-trend level and trend, and a scale.
 
 The RNN (``hybrid.py``) never sees raw values: it reads a window of the deseasonalised series
-minus the level at the origin, divided by the scale (the in-sample MAE of one-step changes),
-and predicts the future the same way; ``ESState.restore`` maps that back. Every series of a
-set then lives on one scale, so one network learns from all of them (Smyl's M4 winner does
-this with learned smoothing; here the smoothing is fit per series in closed form, by grid).
+minus the trend line through the level at the origin, divided by the scale (the in-sample MAE
+of one-step changes), and predicts the future as a correction to the ES forecast in the same
+units; ``ESState.restore`` maps that back. Every series of a set then lives on one scale, so
+one network learns from all of them (Smyl's M4 winner learns the smoothing with the network;
+here it is fit per series by a grid search, which keeps it cheap and checkable by hand).
 
 >>> st = ESState.fit(np.tile([1.0, 2.0, 3.0, 2.0], 6) + 10, m=4)
 >>> np.round(st.seasonal, 3)                     # log seasonal indices, sum to 0
-array([-0.085,  0.002,  0.085,  0.002])
+array([-0.085,  0.002,  0.082,  0.002])
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 
 
 def seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:

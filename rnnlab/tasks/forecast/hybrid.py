@@ -292,6 +292,4 @@ class HybridEnsemble:
         fcs = [p.forecast(y, name) for p in self.parts]
         w = np.array([1 / p.cal_mae.get(name, 1.0) for p in self.parts])
         w = w / w.sum() if self.weighted else np.full(len(w), 1 / len(w))
-        return bl.Forecast(
-            *(np.tensordot(w, [getattr(f, k) for f in fcs], 1) for k in bl.FIELDS)
-        )
+        return bl.Forecast(*(np.tensordot(w, [getattr(f, k) for f in fcs], 1) for k in bl.FIELDS))

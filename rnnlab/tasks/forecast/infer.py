@@ -59,6 +59,10 @@ def load_forecaster(run_dir: str | Path) -> LoadedForecaster:
     ``.model`` maps ``(y, feats, future)`` to the forecast quantiles (scaled units).
     """
     tensors, cfg = load_run(run_dir, task=TASK)
+    return _build(run_dir, tensors, cfg)
+
+
+def _build(run_dir: str | Path, tensors: dict[str, Any], cfg: dict[str, Any]) -> LoadedForecaster:
     try:
         m = cfg["model"]
         model = ForecastEnsemble([Forecaster(**m["arch"], lookback=L) for L in m["members"]])
@@ -100,22 +104,37 @@ def rnn_forecast(
 
 
 def predict_csv(run_dir: str | Path, csv_path: str | Path, horizon: int | None = None) -> str:
-    """Forecast CSV text (series,time,forecast,lo80,hi80,lo95,hi95) from the end of the data."""
-    lf = load_forecaster(run_dir)
-    H = horizon or lf.horizon
-    if not 1 <= H <= lf.horizon:
+    """Forecast CSV text (series,time,forecast,lo80,hi80,lo95,hi95) from the end of the data;
+    the run is the RNN ensemble or the ES-RNN hybrid (``--model esrnn``)."""
+    tensors, cfg = load_run(run_dir, task=TASK)
+    hybrid = cfg.get("model", {}).get("kind") == "esrnn"
+    if hybrid:
+        from rnnlab.tasks.forecast.hybrid_run import hybrid_forecasts, load_hybrid
+
+        ens = load_hybrid(run_dir, tensors, cfg)
+        trained = ens.parts[0].horizon
+    else:
+        lf = _build(run_dir, tensors, cfg)
+        trained = lf.horizon
+    H = horizon or trained
+    if not 1 <= H <= trained:
         raise InputError(
-            f"--horizon {H} is outside 1..{lf.horizon}: the model predicts its trained "
+            f"--horizon {H} is outside 1..{trained}: the model predicts its trained "
             "horizon directly; retrain with a larger --horizon"
         )
-    ss = read_source(source_of_run(lf.config["data"].get("source")), csv_path)
-    p = prepare(ss, lf.scalers, extra_cal=lf.horizon)
+    ss = read_source(source_of_run(cfg["data"].get("source")), csv_path)
+    if hybrid:
+        fcs = hybrid_forecasts(ens, ss, H)
+    else:
+        p = prepare(ss, lf.scalers, extra_cal=lf.horizon)
+        fcs = []
+        for i, s in enumerate(ss.series):
+            check_length(len(s.values), lf.first_origin, 0, s.name, "history")
+            fcs.append(rnn_forecast(lf, ss, i, len(s.values), p))
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["series", "time", "forecast", "lo80", "hi80", "lo95", "hi95"])
-    for i, s in enumerate(ss.series):
-        check_length(len(s.values), lf.first_origin, 0, s.name, "history")
-        fc = rnn_forecast(lf, ss, i, len(s.values), p)
+    for s, fc in zip(ss.series, fcs):
         for j, t in enumerate(future_index(s.index, ss.freq, H)):
             w.writerow([s.name, t] + [f"{getattr(fc, k)[j]:.6g}" for k in bl.FIELDS])
     return buf.getvalue()

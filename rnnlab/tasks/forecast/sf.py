@@ -42,4 +42,6 @@ def sf_forecast(name: str, y: np.ndarray, h: int, m: int) -> Forecast:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = sf_model(name, m).forecast(y=y, h=h, level=[80, 95])
-    return Forecast(*(np.asarray(r[k], float) for k in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")))
+    return Forecast(
+        *(np.asarray(r[k], float) for k in ("mean", "lo-80", "hi-80", "lo-95", "hi-95"))
+    )

@@ -63,12 +63,19 @@ def test_train_predict_plot_and_errors(tmp_path, monkeypatch, capsys):
         "--horizon", "6", "--steps", "5", "--out", str(tmp_path / "r2"),
     )  # fmt: skip
     assert code == 2 and "available columns: step, y" in cap.err
+    # issue 23: a short series trains with a shorter effective lookback (one line says so);
+    # only fewer points than one season + validation + horizon refuse, with the numbers
     short = _write(tmp_path / "short.csv", _synthetic(30))
     code, cap = _run_main(
         monkeypatch, capsys, "forecast", "train", "--csv", str(short), "--target", "y",
         "--horizon", "6", "--lookback", "24", "--steps", "5", "--out", str(tmp_path / "r3"),
     )  # fmt: skip
-    assert code == 2 and "lookback + horizon" in cap.err
+    assert code == 0 and "note: short history (30 points" in cap.out, cap.out + cap.err
+    code, cap = _run_main(
+        monkeypatch, capsys, "forecast", "train", "--csv", str(short), "--target", "y",
+        "--horizon", "14", "--steps", "5", "--out", str(tmp_path / "r4"),
+    )  # fmt: skip
+    assert code == 2 and "30 points, fewer than one season + validation + horizon" in cap.err
     neg = _write(tmp_path / "neg.csv", _synthetic(120) - 20)
     for f, flag, msg in (
         (data, "bogus", "must be auto, none or log"),
