@@ -22,7 +22,7 @@ from rnnlab.data.series import SeriesSet
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
 from rnnlab.tasks.forecast import baselines as bl
-from rnnlab.tasks.forecast.config import ALL_METHODS, ForecastTrain
+from rnnlab.tasks.forecast.config import ALL_METHODS, METHODS, ForecastTrain
 from rnnlab.tasks.forecast.data import prepare, windows
 from rnnlab.tasks.forecast.hybrid import HybridEnsemble
 from rnnlab.tasks.forecast.infer import load_forecaster, rnn_forecast
@@ -37,7 +37,7 @@ def backtest(
     horizon: int,
     origins: int = 5,
     step: int | None = None,
-    methods: tuple[str, ...] = ALL_METHODS,
+    methods: tuple[str, ...] = METHODS,
     hybrid: dict[str, Any] | None = None,
     out: str | Path | None = None,
     progress: bool = True,
@@ -52,7 +52,8 @@ def backtest(
     origin on all the history (ARIMA order and ETS form chosen once, on the first origin).
     ``esrnn`` (the ES-RNN hybrid, ``hybrid``: its ``ESRNN`` options) is trained once on
     every series' history before its first origin (one network for the set); the
-    statsforecast models (``SF_METHODS``) are refit at every origin.
+    statsforecast models (``SF_METHODS``) are refit at every origin; ``methods`` may be any
+    of ``ALL_METHODS`` (the default is today's ``METHODS``; the CLI adds the others).
 
     A series too short for the RNN's lookback and validation is forecast with a shorter
     lookback (``res["notes"]`` says what was done); only a series with fewer points than

@@ -58,18 +58,21 @@ def holt(
     ([1.0, 2.0, 2.5], 5.0)
     """
     d = np.asarray(d, float)
-    lv = np.full(np.shape(alpha), d[0])
-    tr = np.full(np.shape(alpha), float(b0))
-    levels, trends, sse = [lv], [tr], np.zeros(np.shape(alpha))
-    for v in d[1:]:
-        pred = lv + phi * tr
-        sse = sse + (v - pred) ** 2
-        new = alpha * v + (1 - alpha) * pred
-        tr = beta * (new - lv) + (1 - beta) * phi * tr
+    shape = np.shape(alpha)
+    a, bt, ph = (np.broadcast_to(x, shape).ravel() for x in (alpha, beta, phi))
+    keep = (1 - bt) * ph  # the share of the old trend kept
+    levels, trends = np.empty((len(d), a.size)), np.empty((len(d), a.size))
+    lv, tr, sse = np.full(a.size, d[0]), np.full(a.size, float(b0)), np.zeros(a.size)
+    levels[0], trends[0] = lv, tr
+    for t in range(1, len(d)):  # flat arrays, few temporaries: this loop is predict's cost
+        pred = lv + ph * tr
+        err = d[t] - pred
+        sse += err * err
+        new = pred + a * err  # = a d_t + (1 - a) pred
+        tr = bt * (new - lv) + keep * tr
         lv = new
-        levels.append(lv)
-        trends.append(tr)
-    return np.stack(levels), np.stack(trends), sse
+        levels[t], trends[t] = lv, tr
+    return levels.reshape(len(d), *shape), trends.reshape(len(d), *shape), sse.reshape(shape)
 
 
 # the grid Holt's parameters are picked from (one-step SSE); beta = 0 and phi = 1 is a

@@ -107,4 +107,4 @@ def test_train_and_backtest_take_the_same_settings():
     }
     assert len(fields) == 20
     assert fields <= opts["train"] and fields <= opts["backtest"]
-    assert opts["train"] - fields == {"out", "quiet"}
+    assert opts["train"] - fields == {"out", "quiet", "model"}  # --model: issue 23

@@ -66,11 +66,14 @@ def test_the_run_records_its_settings_and_split(tmp_path):
         steps=20, refit_steps=5, val_size=15, lookback=12,
     )  # fmt: skip
     assert set(s) == {"run_dir", "steps", "elapsed", "stop_reason", "best", "metrics",
-                      "averaged_from"}  # fmt: skip
+                      "averaged_from", "notes"}  # fmt: skip
     assert s["steps"] == 20 and math.isfinite(s["best"])
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert set(cfg) == {"task", "model", "data", "train", "metrics", "versions", "weights_sha256"}
-    assert cfg["data"]["split"] == {"val_size": 15, "train_end": {"y": 105}, "length": {"y": 120}}
+    assert cfg["data"]["split"] == {
+        "val_size": 15, "train_end": {"y": 105}, "length": {"y": 120}, "first_origin": 24,
+    }  # fmt: skip
+    assert cfg["data"]["notes"] == []  # long enough: no fallback
     m = ForecastModel.from_dict(cfg["model"]["settings"])
     assert (m.horizon, m.members, m.hidden, m.lookback) == (4, 2, 8, 12)
     t = ForecastTrain.from_dict(cfg["train"])
