@@ -71,7 +71,7 @@ def test_the_run_records_its_settings_and_split(tmp_path):
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert set(cfg) == {"task", "model", "data", "train", "metrics", "versions", "weights_sha256"}
     assert cfg["data"]["split"] == {
-        "val_size": 15, "train_end": {"y": 105}, "length": {"y": 120}, "first_origin": 24,
+        "val_size": 15, "train_end": {"y": 105}, "length": {"y": 120}, "first_origin": 18,
     }  # fmt: skip
     assert cfg["data"]["notes"] == []  # long enough: no fallback
     m = ForecastModel.from_dict(cfg["model"]["settings"])
