@@ -53,7 +53,7 @@ def connectivity(model: Any, text: str, t: int | None = None) -> Connectivity:
 
     def logp(out: torch.Tensor) -> torch.Tensor:
         lp = torch.log_softmax(model.logits_from_output(out)[0, -1].double(), -1)[target]
-        got["logp"] = float(lp)
+        got["logp"] = float(lp.detach())
         return lp
 
     with torch.no_grad():

@@ -18,8 +18,9 @@ VOWELS = set("aeiouAEIOU")
 OPEN, CLOSE = set("([{"), set(")]}")
 # a speaker's name on a line of its own, as in the Shakespeare corpus ("KING RICHARD III:")
 SPEAKER = re.compile(r"^[A-Z][A-Z ,.'\-IVX]*:$")
+# ("that" opens clauses more often than it determines: it is a clause opener only)
 DETERMINERS = {
-    "the", "a", "an", "this", "that", "these", "those", "my", "your", "his", "her", "its",
+    "the", "a", "an", "this", "these", "those", "my", "your", "his", "her", "its",
     "our", "their", "some", "any", "no", "every", "each",
 }  # fmt: skip
 # words that open a clause which runs to the next comma, semicolon or sentence end
