@@ -67,7 +67,7 @@ export function initMatch(ctx) {
 // ---- connectivity ----------------------------------------------------------------------
 
 export function initConnectivity(ctx) {
-  const st = { t: null, rows: [] };
+  const st = { t: null, rows: [], asked: 0 };
   ctx.state.conn = st;
 
   function fillOthers() {
@@ -92,12 +92,15 @@ export function initConnectivity(ctx) {
     st.t = t;
     drawTokens();
     const names = [ctx.model(), $("conn-model").value].filter(Boolean);
+    const ask = ++st.asked; // a later click wins over answers still on their way
     try {
-      st.rows = [];
+      const rows = [];
       for (const name of names) {
-        try { st.rows.push(await api("/api/inside/connectivity", { model: name, text: ctx.text(), t })); }
-        catch (e) { st.rows.push({ model: name, error: String(e.message || e) }); }
+        try { rows.push(await api("/api/inside/connectivity", { model: name, text: ctx.text(), t })); }
+        catch (e) { rows.push({ model: name, error: String(e.message || e) }); }
       }
+      if (ask !== st.asked) return;
+      st.rows = rows;
       draw();
       ctx.fail(null);
     } catch (e) { ctx.fail(e); }
@@ -109,7 +112,7 @@ export function initConnectivity(ctx) {
     for (const r of st.rows) {
       if (r.error) { box.append(el("p", { class: "hint", text: `${r.model}: ${r.error}` })); continue; }
       const max = Math.max(1e-12, ...r.grad);
-      const heat = el("div", { class: "heat", "data-model": r.model });
+      const heat = el("div", { class: "heat", "data-model": r.model, "data-t": r.t });
       r.grad.forEach((g, s) => heat.append(el("span", {
         "data-g": g, title: `‖∂ log p / ∂ x_${s}‖ = ${g.toExponential(3)}`,
         style: `background:rgba(230,97,1,${(g / max).toFixed(3)})`, text: ctx.shown(r.tokens[s], lv).replace("\n", "↵"),
