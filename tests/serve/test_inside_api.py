@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rnnlab import inspect as ri
-from rnnlab.tasks.inspect.text import read_tokens
 from rnnlab.serve.views.inside import HELDOUT_TOKENS
+from rnnlab.tasks.inspect.text import read_tokens
 
 TEXT = "The dog sat on the mat because it was tired ."
 
@@ -61,7 +61,11 @@ def test_select_connectivity_and_intervene(api_client, lm_registry):
         ("/api/inside/activations", {"model": "deep", "unit": 0, "state": "c"}, "no cell state"),
         ("/api/inside/select", {"model": "rnn", "text": TEXT, "start": 3, "end": 99}, "range"),
         ("/api/inside/connectivity", {"model": "bi", "text": TEXT}, "next-word model"),
-        ("/api/inside/intervene", {"model": "rnn", "text": "hi", "unit": 0, "from_step": 9}, "from_step"),
+        (
+            "/api/inside/intervene",
+            {"model": "rnn", "text": "hi", "unit": 0, "from_step": 9},
+            "from_step",
+        ),
     ],
 )
 def test_bad_input_is_a_readable_422(api_client, path, body, msg):

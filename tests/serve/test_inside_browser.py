@@ -58,7 +58,11 @@ def test_every_view_shows_the_api_numbers(inside):
     shown = [int(b.get_attribute("data-unit")) for b in pg.query_selector_all("#top-units button")]
     assert shown == [r["unit"] for r in cells["top"][det]]
     best = cells["top"][det][0]
-    ref = _post(pg, "/api/inside/activations", {"model": "lstm", **{k: best[k] for k in ("state", "layer", "direction", "unit")}})
+    ref = _post(
+        pg,
+        "/api/inside/activations",
+        {"model": "lstm", **{k: best[k] for k in ("state", "layer", "direction", "unit")}},
+    )
     _until(pg, "document.querySelectorAll('#karpathy span').length > 0")
     vals = [float(s.get_attribute("data-v")) for s in pg.query_selector_all("#karpathy span")]
     assert vals == pytest.approx(ref["values"])
@@ -69,7 +73,16 @@ def test_every_view_shows_the_api_numbers(inside):
     pg.click("#sel-tokens button[data-i='2']")
     pg.click("#sel-tokens button[data-i='4']")
     sel = _until(pg, "window.insideState.match.result")
-    body = {"model": "lstm", "text": TEXT, "start": 2, "end": 4, "threshold": 0, "state": best["state"], "layer": 0, "detector": det}
+    body = {
+        "model": "lstm",
+        "text": TEXT,
+        "start": 2,
+        "end": 4,
+        "threshold": 0,
+        "state": best["state"],
+        "layer": 0,
+        "detector": det,
+    }
     api = _post(pg, "/api/inside/select", body)
     assert sel["units"] == api["units"]
     assert len(pg.query_selector_all("#matches .match")) == len(api["matches"])
@@ -90,10 +103,16 @@ def test_every_view_shows_the_api_numbers(inside):
         (pg.select_option if sel_id == "#iv-state" else pg.fill)(sel_id, v)
     pg.click("#iv-run")
     _until(pg, "window.insideState.iv.result")
-    ref = _post(pg, "/api/inside/intervene", {"model": "lstm", "text": TEXT, "unit": 3, "from_step": 2, "value": 1, "length": 40})
+    ref = _post(
+        pg,
+        "/api/inside/intervene",
+        {"model": "lstm", "text": TEXT, "unit": 3, "from_step": 2, "value": 1, "length": 40},
+    )
     for cls in ("base", "clamped"):
         lis = pg.query_selector_all(f"#iv-out .{cls} li")
-        assert [(li.get_attribute("data-token"), float(li.get_attribute("data-p"))) for li in lis] == [tuple(x) for x in ref[cls]["top"]]
+        assert [
+            (li.get_attribute("data-token"), float(li.get_attribute("data-p"))) for li in lis
+        ] == [tuple(x) for x in ref[cls]["top"]]
     pg.screenshot(path=str(ARTIFACTS / "inside_1280.png"), full_page=True)
 
 

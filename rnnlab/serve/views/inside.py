@@ -28,7 +28,7 @@ from rnnlab.serve.views import inside_schemas as S
 from rnnlab.tasks.inspect.cells import CellTable, table_of
 from rnnlab.tasks.inspect.connectivity import connectivity as grad_of_inputs
 from rnnlab.tasks.inspect.intervene import intervene as run_intervention
-from rnnlab.tasks.inspect.match import MatchIndex, units_on
+from rnnlab.tasks.inspect.match import MatchIndex, match_dicts, units_on
 from rnnlab.tasks.inspect.text import stream_states
 
 router = APIRouter()
@@ -74,7 +74,10 @@ def cells(req: S.CellsRequest, lm: LoadedModel = model_in(S.CellsRequest)) -> di
     t0 = time.perf_counter()
     table = cell_table(lm)
     n = min(PASSAGE, len(table.tokens))
-    passage = {"tokens": table.tokens[:n], "detectors": {d: v[:n] for d, v in table.detectors.items()}}
+    passage = {
+        "tokens": table.tokens[:n],
+        "detectors": {d: v[:n] for d, v in table.detectors.items()},
+    }
     return {
         "model": lm.name,
         "level": lm.tokenizer.level,
@@ -97,8 +100,16 @@ def activations(
     else:
         index = heldout_index(lm)
         n = min(PASSAGE, len(index.tokens))
-        tokens, values, source = index.tokens[:n], index.states.values[key][:n, req.unit], "held-out"
-    return {"tokens": tokens, "values": values.double().round(decimals=4).tolist(), "source": source}
+        tokens, values, source = (
+            index.tokens[:n],
+            index.states.values[key][:n, req.unit],
+            "held-out",
+        )
+    return {
+        "tokens": tokens,
+        "values": values.double().round(decimals=4).tolist(),
+        "source": source,
+    }
 
 
 @router.post("/api/inside/select", response_model=S.Selected)
@@ -120,7 +131,7 @@ def select(req: S.SelectRequest, lm: LoadedModel = model_in(S.SelectRequest)) ->
     return {
         "tokens": tokens,
         "units": units,
-        "matches": [m.__dict__ for m in found],
+        "matches": match_dicts(found),
         "detector": detector,
         "seconds": round(time.perf_counter() - t0, 4),
     }

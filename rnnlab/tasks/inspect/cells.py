@@ -98,7 +98,9 @@ def pearson(x: Tensor | np.ndarray, d: Sequence[float] | np.ndarray) -> np.ndarr
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def rank_units(states: States, detectors: dict[str, list[float]]) -> tuple[list[CellRow], list[str]]:
+def rank_units(
+    states: States, detectors: dict[str, list[float]]
+) -> tuple[list[CellRow], list[str]]:
     """Every (detector, unit) correlation, each detector's rows by falling |r|."""
     rows, constant = [], []
     for name, vals in detectors.items():

@@ -72,7 +72,9 @@ class Clamped:
         self.m, self.rnn = model, model.rnn
         self.layer, self.unit, self.state, self.value = layer, unit, state, value
         names = ("weight_ih_l{}", "weight_hh_l{}", "bias_ih_l{}", "bias_hh_l{}")
-        self.w = [[getattr(self.rnn, n.format(k)) for n in names] for k in range(self.rnn.num_layers)]
+        self.w = [
+            [getattr(self.rnn, n.format(k)) for n in names] for k in range(self.rnn.num_layers)
+        ]
         H, L = self.rnn.hidden_size, self.rnn.num_layers
         self.h = [torch.zeros(1, H) for _ in range(L)]
         self.c = [torch.zeros(1, H) for _ in range(L)] if self.rnn.cell == "lstm" else None
@@ -90,7 +92,9 @@ class Clamped:
                 c[:, self.unit] = self.value
                 h = a[:, 3 * c.shape[-1] :] * torch.tanh(c)  # h = o ⊙ tanh(c), c clamped
             else:
-                h, c = from_projections(self.rnn.cell, gi, gh, self.h[k], None if self.c is None else self.c[k])
+                h, c = from_projections(
+                    self.rnn.cell, gi, gh, self.h[k], None if self.c is None else self.c[k]
+                )
                 if on:
                     h = h.clone()
                     h[:, self.unit] = self.value
@@ -149,7 +153,9 @@ def intervene(
     _check(model.rnn, layer, unit, state)
     tokens, ids = read_tokens(model, text)
     if not 0 <= from_step < len(ids):
-        raise InputError(f"from_step must be 0..{len(ids) - 1} (a token of the text), got {from_step}")
+        raise InputError(
+            f"from_step must be 0..{len(ids) - 1} (a token of the text), got {from_step}"
+        )
     if value is None:
         raise InputError("value must be a number (0 zeroes the unit)")
     args = (layer, unit, state)

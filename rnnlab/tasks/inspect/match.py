@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from rnnlab.errors import InputError
@@ -33,7 +32,9 @@ def units_on(values: Tensor | np.ndarray, start: int, end: int, threshold: float
     """
     v = np.asarray(values)
     if not 0 <= start <= end < v.shape[0]:
-        raise InputError(f"the range must lie in 0..{v.shape[0] - 1} with start <= end, got {start}..{end}")
+        raise InputError(
+            f"the range must lie in 0..{v.shape[0] - 1} with start <= end, got {start}..{end}"
+        )
     return [int(u) for u in np.flatnonzero((v[start : end + 1] > threshold).all(0))]
 
 
@@ -105,4 +106,5 @@ class MatchIndex:
 
 
 def match_dicts(matches: list[Match]) -> list[dict[str, Any]]:
+    """JSON-ready matches."""
     return [asdict(m) for m in matches]

@@ -61,7 +61,8 @@ def stream_states(model: Any, ids: Sequence[int], chunk: int = 256, warm: int = 
     read after the ``warm`` tokens before it from a zero state (exact when the text fits in
     one chunk; else the first ``warm`` tokens of a chunk stand in for its whole past, which
     for the shipped models changes the states by little and is ~10x faster than reading the
-    stream one token at a time)."""
+    stream one token at a time). A bidirectional layer's reverse direction sees only its
+    own chunk's future."""
     n = len(ids)
     if n == 0:
         raise InputError("no tokens to read")
