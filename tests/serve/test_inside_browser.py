@@ -129,7 +129,9 @@ def test_tour_keyboard_and_phone_width(inside):
     assert eq.get_attribute("data-t") == "2" and eq.get_attribute("data-unit") == "5"
     tr = _post(pg, "/api/trace", {"model": "lstm", "text": TEXT, "k": 3})
     g = tr["gates"][0][0]
-    assert f"c_t = f·c_{{t−1}} + i·g = {g['f'][2][5]:.3f}·{g['cell'][1][5]:.3f}" in eq.inner_text()
+    cp = f"{g['cell'][1][5]:.3f}"
+    cp = f"({cp})" if cp.startswith("-") else cp
+    assert f"c_t = f·c_{{t−1}} + i·g = {g['f'][2][5]:.3f}·{cp}" in eq.inner_text()
     assert f"= {tr['hidden'][0][0][2][5]:.3f}" in eq.inner_text()
     assert pg.evaluate("document.documentElement.scrollWidth") <= 392  # no sideways scroll
     pg.locator("#tour-card").screenshot(path=str(ARTIFACTS / "inside_tour_390.png"))

@@ -40,6 +40,7 @@ export function initIntervene(ctx) {
 // ---- guided tour -----------------------------------------------------------------------
 
 const f3 = (v) => (v === undefined || v === null ? "?" : Number(v).toFixed(3));
+const o3 = (v) => (v < 0 ? `(${f3(v)})` : f3(v)); // an operand: negatives in brackets
 
 // the ideas in order; `eq` is always the live equation of the current step and unit
 const IDEAS = [
@@ -60,13 +61,13 @@ function equation(cell, tr, layer, u, t) {
     const z = G.z[t][u], r = G.r[t][u], n = G.n[t][u];
     return [`r = σ(W_r x_t + U_r h_{t−1} + b_r) = ${f3(r)}`, `z = σ(W_z x_t + U_z h_{t−1} + b_z) = ${f3(z)}`,
       `n = tanh(W_n x_t + r·(U_n h_{t−1} + b_n)) = ${f3(n)}`,
-      `h_t = (1 − z)·n + z·h_{t−1} = (1 − ${f3(z)})·${f3(n)} + ${f3(z)}·${f3(hp)} = ${f3(h)}`];
+      `h_t = (1 − z)·n + z·h_{t−1} = (1 − ${f3(z)})·${o3(n)} + ${f3(z)}·${o3(hp)} = ${f3(h)}`];
   }
   if (cell === "lstm") {
     const c = G.cell[t][u], cp = t > 0 ? G.cell[t - 1][u] : 0;
     const [i, f, g, o] = ["i", "f", "g", "o"].map((k) => G[k][t][u]);
     return [`i = ${f3(i)}, f = ${f3(f)}, g = ${f3(g)}, o = ${f3(o)}  (σ, σ, tanh, σ of W x_t + U h_{t−1} + b)`,
-      `c_t = f·c_{t−1} + i·g = ${f3(f)}·${f3(cp)} + ${f3(i)}·${f3(g)} = ${f3(c)}`,
+      `c_t = f·c_{t−1} + i·g = ${f3(f)}·${o3(cp)} + ${f3(i)}·${o3(g)} = ${f3(c)}`,
       `h_t = o·tanh(c_t) = ${f3(o)}·tanh(${f3(c)}) = ${f3(h)}`];
   }
   const a = Math.atanh(Math.max(-0.999999, Math.min(0.999999, h)));

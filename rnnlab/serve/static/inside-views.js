@@ -14,7 +14,7 @@ export function initMatch(ctx) {
     const box = clear($("sel-tokens"));
     ctx.state.tokens.forEach((t, i) => {
       const on = sel.start !== null && i >= sel.start && i <= (sel.end ?? sel.start);
-      box.append(el("button", { class: "tok" + (on ? " sel" : ""), "data-i": i, text: t === "\n" ? "↵" : t, onclick: () => click(i) }));
+      box.append(el("button", { class: "tok" + (on ? " sel" : ""), "data-i": i, text: ctx.label(t), onclick: () => click(i) }));
     });
   }
 
@@ -84,7 +84,7 @@ export function initConnectivity(ctx) {
     const box = clear($("conn-tokens"));
     ctx.state.tokens.forEach((t, i) => box.append(el("button", {
       class: "tok" + (i === st.t ? " at" : ""), "data-i": i, disabled: i === 0 ? "disabled" : null,
-      text: t === "\n" ? "↵" : t, onclick: () => pick(i),
+      text: ctx.label(t), onclick: () => pick(i),
     })));
   }
 

@@ -20,6 +20,8 @@ export const ctx = {
   onRead(fn) { this.listeners.push(fn); },
   // a token as shown in text: a char model's newline stays a line break, words get a space
   shown: (tok, level) => (level === "char" ? (tok === "\n" ? "↵\n" : tok) : tok + " "),
+  // a token on a button: line breaks and spaces made visible
+  label: (tok) => (tok === "\n" ? "↵" : tok === " " ? "␣" : tok),
   // diverging colour of v (blue < 0 < orange), scaled by max |v|
   colourOf: (v, max) => (window.Colormaps ? window.Colormaps.diverging(v, max) : "#eee"),
 };
