@@ -87,7 +87,7 @@ def main() -> None:
         table = find_cells(lm.model, lm.heldout_text(), max_tokens=10**7)
         print(f"\nfind_cells on all {len(table.tokens)} held-out characters of shakespeare: "
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-        print("| detector | best unit | r | |r| >= 0.8 |\n|---|---|---|---|")
+        print("| detector | best unit | r | abs(r) ≥ 0.8 |\n|---|---|---|---|")
         for d in table.detectors:
             b = table.best(d)
             if b is None:
