@@ -4,6 +4,7 @@ test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -133,5 +134,14 @@ def test_tour_keyboard_and_phone_width(inside):
     cp = f"({cp})" if cp.startswith("-") else cp
     assert f"c_t = f·c_{{t−1}} + i·g = {g['f'][2][5]:.3f}·{cp}" in eq.inner_text()
     assert f"= {tr['hidden'][0][0][2][5]:.3f}" in eq.inner_text()
+    for _ in range(3):  # stop 6: the vanishing gradient, with the connectivity view's numbers
+        pg.keyboard.press("ArrowRight")
+    live = pg.inner_text("#tour .live")
+    ref = _post(pg, "/api/inside/connectivity", {"model": "lstm", "text": TEXT})
+    near, first = (float(v) for v in re.findall(r"[0-9.]+e[-+][0-9]+", live))
+    assert (near, first) == (
+        pytest.approx(ref["grad"][-1], rel=1e-2),
+        pytest.approx(ref["grad"][0], rel=1e-2),
+    )
     assert pg.evaluate("document.documentElement.scrollWidth") <= 392  # no sideways scroll
     pg.locator("#tour-card").screenshot(path=str(ARTIFACTS / "inside_tour_390.png"))

@@ -90,7 +90,12 @@ export function initTour(ctx) {
     st.lines = equation(tr.cell, tr, layer, u, t);
     const top = tr.steps[t].top.slice(0, 3).map(([w, p]) => `${JSON.stringify(w)} ${(100 * p).toFixed(0)}%`).join(", ");
     $("tour-pos").textContent = `stop ${st.stop + 1} / ${Math.max(T, IDEAS.length)} · token ${t} “${tr.tokens[t]}” · unit ${layer}·${u}`;
-    box.append(el("h3", { text: title }), el("p", { text }),
+    const idea = Math.min(st.stop, IDEAS.length - 1);
+    const conn = (ctx.state.conn || {}).rows ? ctx.state.conn.rows.find((r) => r.grad) : null;
+    const live = idea >= 5 && conn && conn.grad.length > 1
+      ? `Live, from Connectivity (predicting “${conn.tokens[conn.t]}”): ‖∂ log p / ∂ x_s‖ = ${conn.grad[conn.t - 1].toExponential(2)} for the token just before, ${conn.grad[0].toExponential(2)} for the first, ${conn.t - 1} steps further back.`
+      : null;
+    box.append(el("h3", { text: title }), el("p", { text }), live && el("p", { class: "live", text: live }),
       el("div", { class: "eq", "data-t": t, "data-unit": u }, ...st.lines.map((s) => el("div", { text: s }))),
       el("p", { class: "hint", text: `next-token guess at this step: ${top}` }));
   }

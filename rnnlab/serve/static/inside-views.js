@@ -47,15 +47,19 @@ export function initMatch(ctx) {
     const box = clear($("matches"));
     const lv = level(ctx);
     for (const m of r.matches) {
+      // aligned on the match: left context right-aligned, the match, right context
       const len = m.end - m.start + 1;
-      const line = el("div", { class: "match", "data-start": m.start, "data-end": m.end });
-      m.tokens.forEach((t, j) => {
-        const hit = j >= m.offset && j < m.offset + len;
-        line.append(el("span", { class: hit ? "hit" : null, text: ctx.shown(t, lv).replace("\n", "") }));
-      });
+      const parts = [[0, m.offset], [m.offset, m.offset + len], [m.offset + len, m.tokens.length]];
+      const text = ([a, b]) => m.tokens.slice(a, b).map((t) => ctx.shown(t, lv).replace("\n", "↵")).join("");
+      const line = el("div", { class: "match", "data-start": m.start, "data-end": m.end },
+        ...parts.map((p, j) => el("span", { class: ["left", "hit", "right"][j], text: text(p) })));
       const top = Math.max(1e-9, ...m.track.map(Math.abs));
-      const track = el("div", { class: "track", title: `detector “${r.detector}” over these tokens` });
-      for (const v of m.track) track.append(el("span", { class: "trk" + (v > 0 ? " on" : ""), style: `opacity:${(0.25 + 0.75 * Math.abs(v) / top).toFixed(2)}` }));
+      const track = el("div", { class: "trackline", title: `detector “${r.detector}” over these tokens` });
+      for (const [a, b] of parts) {
+        const cell = el("span", { class: "trkrow" });
+        for (const v of m.track.slice(a, b)) cell.append(el("span", { class: "trk" + (v > 0 ? " on" : ""), style: `opacity:${(0.25 + (0.75 * Math.abs(v)) / top).toFixed(2)}` }));
+        track.append(cell);
+      }
       box.append(line, track);
     }
   }

@@ -127,7 +127,10 @@ def select(req: S.SelectRequest, lm: LoadedModel = model_in(S.SelectRequest)) ->
     detector = req.detector or None
     if detector is not None and detector not in index.detectors:
         raise InputError(f"unknown detector {detector!r}; known: {', '.join(index.detectors)}")
-    found = index.search(key, units, req.threshold, req.end - req.start + 1, req.k, detector)
+    context = 20 if lm.tokenizer.level == "char" else 6  # tokens shown either side
+    found = index.search(
+        key, units, req.threshold, req.end - req.start + 1, req.k, detector, context
+    )
     return {
         "tokens": tokens,
         "units": units,

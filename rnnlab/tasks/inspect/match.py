@@ -41,7 +41,7 @@ def units_on(values: Tensor | np.ndarray, start: int, end: int, threshold: float
 @dataclass
 class Match:
     """A range ``start..end`` (inclusive) of the corpus where every selected unit is on;
-    ``tokens`` are it with ``CONTEXT`` tokens either side (``offset``: where it starts in
+    ``tokens`` are it with the context either side (``offset``: where it starts in
     them), ``track`` a detector's values over those tokens."""
 
     start: int
@@ -77,10 +77,12 @@ class MatchIndex:
         length: int,
         k: int = 10,
         detector: str | None = None,
+        context: int = CONTEXT,
     ) -> list[Match]:
         """The ``k`` ranges where every unit of ``units`` (of state ``key``: kind, layer,
         direction) is above ``threshold``; maximal runs, ranked by how close their length is
-        to ``length`` (the selection's), then by the units' mean value over them."""
+        to ``length`` (the selection's), then by the units' mean value over them; each with
+        ``context`` tokens either side."""
         if key not in self.states.values:
             raise InputError(f"no state {key} in this model; known: {list(self.states.values)}")
         if not units:
@@ -99,7 +101,7 @@ class MatchIndex:
         out = []
         for j in order:
             a, b = int(starts[j]), int(ends[j])
-            lo, hi = max(0, a - CONTEXT), min(len(self.tokens), b + CONTEXT + 1)
+            lo, hi = max(0, a - context), min(len(self.tokens), b + context + 1)
             out.append(Match(a, b, round(float(mean[j]), 4), self.tokens[lo:hi], a - lo,
                              [] if track is None else track[lo:hi]))  # fmt: skip
         return out
