@@ -2,8 +2,7 @@
 saturated each gate is.
 
 >>> table = find_cells(model, heldout_text)                  # doctest: +SKIP
->>> table.best("inside quotes")                              # doctest: +SKIP
-CellRow(detector='inside quotes', state='c', layer=0, direction=0, unit=87, r=0.83)
+>>> table.best("position in line")     # Shakespeare: c0·509, r ≈ -0.89   # doctest: +SKIP
 >>> [(g.gate, g.left, g.right) for g in table.saturation]     # doctest: +SKIP
 """
 
