@@ -80,6 +80,22 @@ class Clamped:
         self.c = [torch.zeros(1, H) for _ in range(L)] if self.rnn.cell == "lstm" else None
         self.t, self.trace = 0, []
 
+    def read(self, ids: list[int]) -> Tensor:
+        """Read ``ids`` unclamped in one call of the layer's trace (fast), keeping every
+        layer's last state; returns the next-token logits (V,)."""
+        tr = self.rnn.trace(self.m.embed(torch.tensor([ids])), self._state())
+        self.h = [tr.hidden[k][0][0, -1:].clone() for k in range(len(self.h))]
+        if self.c is not None:
+            self.c = [tr.gates[k][0]["cell"][0, -1:].clone() for k in range(len(self.c))]
+        watched = tr.hidden[self.layer][0] if self.state == "h" else tr.gates[self.layer][0]["cell"]
+        self.trace += watched[0, :, self.unit].double().round(decimals=5).tolist()
+        self.t += len(ids)
+        return self.m.logits_from_output(tr.output)[0, -1]
+
+    def _state(self) -> Any:
+        h = torch.stack(self.h, 0)  # (L, 1, H), the layer's own state format
+        return (h, torch.stack(self.c, 0)) if self.c is not None else h
+
     def step(self, token: int, clamp: bool) -> Tensor:
         """Read ``token``; returns the next-token logits (V,)."""
         x = self.m.embed(torch.tensor([[token]]))[0]
@@ -112,8 +128,12 @@ class Clamped:
 def _run(model, ids, layer, unit, state, value, from_step, length, temperature, seed, k) -> Run:
     run = Clamped(model, layer, unit, state, value)
     tok = model.tokenizer
-    for t, i in enumerate(ids):
-        logits = run.step(i, value is not None and t >= from_step)
+    # the steps before the clamp starts are the model's own: read them in one call
+    head = len(ids) if value is None else from_step
+    if head:
+        logits = run.read(ids[:head])
+    for i in ids[head:]:
+        logits = run.step(i, True)
     p = F.softmax(logits.double(), -1)
     top = [[tok.vocab[int(j)], round(float(q), 6)] for q, j in zip(*p.topk(min(k, p.numel())))]
     gen = torch.Generator().manual_seed(seed)
