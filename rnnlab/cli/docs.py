@@ -22,7 +22,7 @@ def _default(p: Any) -> str:
     d = p.default
     if p.is_flag:
         return "off" if not d else "on"
-    if d is None or callable(d) or d == ():
+    if d is None or callable(d) or d in ((), []):
         return ""
     return f"`{d}`"
 

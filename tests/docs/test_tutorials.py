@@ -36,15 +36,35 @@ def test_outputs_are_stripped(path):
             )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_tutorial_runs(path, tmp_path, monkeypatch):
+def _one_session(tmp_path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
+    """All the tutorials as one notebook, each starting from an empty namespace in a folder of
+    its own (``%reset -f``, ``chdir``): one kernel start and one torch import instead of
+    eight, the same independence as running them one by one. Returns it and, per cell, the
+    tutorial it came from."""
+    cells, owner = [], []
+    for path in NOTEBOOKS:
+        work = tmp_path / path.stem
+        work.mkdir()
+        cells.append(nbformat.v4.new_code_cell(f"%reset -f\nimport os\nos.chdir({str(work)!r})"))
+        nb = nbformat.read(path, as_version=4)
+        cells += [c for c in nb.cells if c.cell_type == "code"]
+        owner += [path.name] * (1 + sum(c.cell_type == "code" for c in nb.cells))
+    return nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata), owner
+
+
+def test_tutorials_run(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_TUTORIAL_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    nb = nbformat.read(path, as_version=4)
-    # the kernel is this interpreter's ipykernel (the project venv), run in a scratch folder
-    # so the tutorials' runs/ land there
-    client = nbclient.NotebookClient(
-        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()
+    nb, owner = _one_session(tmp_path)
+    # the kernel is this interpreter's ipykernel (the project venv)
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3")
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as e:
+        failed = next(
+            i
+            for i, c in enumerate(nb.cells)
+            if any(o.get("output_type") == "error" for o in c.outputs)
+        )
+        raise AssertionError(f"tutorial {owner[failed]} failed:\n{e}") from None
