@@ -57,7 +57,10 @@ def test_site_builds_strict(tmp_path):
     site = tmp_path / "site"
     cli = (site / "cli" / "index.html").read_text()
     assert "rnnlab-lm-train" in cli and "--time-budget" in cli
-    assert "make_rnn" in (site / "engine" / "index.html").read_text()
+    engine = (site / "engine" / "index.html").read_text()
+    assert "make_rnn" in engine
+    assert engine.count("<math") >= 8 and "\\tanh" not in engine  # every equation drawn
+    assert "<math" in (site / "tutorials" / "03_bptt" / "index.html").read_text()
     assert "Engine: explicit BPTT" in (site / "benchmarks" / "index.html").read_text()
     for nb in (ROOT / "docs" / "tutorials").glob("*.ipynb"):
         assert (site / "tutorials" / nb.stem / "index.html").is_file(), nb.name
