@@ -98,6 +98,12 @@ def use(py: Path, env: dict[str, str], scratch: Path) -> None:
     where = run([str(py), "-c", "import rnnlab; print(rnnlab.__file__)"], cwd=scratch, env=env)
     if not Path(where.strip()).is_relative_to(py.parents[1]):
         sys.exit(f"check-dist: rnnlab imported from {where.strip()}, not the fresh venv")
+    # the dependencies the wheel declares are met where it is installed (torch under the pin)
+    probe = ("import importlib.metadata as m; from packaging.requirements import Requirement\n"
+             "for r in map(Requirement, m.requires('rnnlab')):\n"
+             "    if r.marker is None and m.version(r.name) not in r.specifier:\n"
+             "        raise SystemExit(f'{r} not met: {m.version(r.name)}')")  # fmt: skip
+    run([str(py), "-c", probe], cwd=scratch, env=env)
     got = run([str(bin_ / "rnnlab"), "--version"], cwd=scratch, env=env).strip()
     assert got == f"rnnlab {version()}", got
     step(f"{got}, imported from the fresh venv")
