@@ -7,6 +7,7 @@ version (``RNNLAB_TUTORIAL_FAST=1``: fewer training steps, same claims).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,10 @@ def _one_session(tmp_path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
     for path in NOTEBOOKS:
         work = tmp_path / path.stem
         work.mkdir()
-        cells.append(nbformat.v4.new_code_cell(f"%reset -f\nimport os\nos.chdir({str(work)!r})"))
+        cells.append(nbformat.v4.new_code_cell(
+            f"%reset -f\nimport os, sys\nos.chdir({str(work)!r})\n"
+            f"assert sys.prefix == {sys.prefix!r}, 'the kernel runs another Python'"
+        ))  # fmt: skip
         nb = nbformat.read(path, as_version=4)
         cells += [c for c in nb.cells if c.cell_type == "code"]
         owner += [path.name] * (1 + sum(c.cell_type == "code" for c in nb.cells))
