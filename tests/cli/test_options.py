@@ -38,6 +38,7 @@ ADDED = {
         "--tokenizer": "issue 22 (whitespace tokenizer for pre-tokenised corpora such as PTB)",
     },
     "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
+    "speech train": {"--augment": "issue 26 (voice augmentation for unseen speakers)"},
 }
 
 
