@@ -38,6 +38,11 @@ ADDED = {
         "--tokenizer": "issue 22 (whitespace tokenizer for pre-tokenised corpora such as PTB)",
     },
     "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
+    "speech train": {"--augment": "issue 26 (voice augmentation for unseen speakers)"},
+    "translate train": {
+        o: "issue 26 (subword translation: no unknown source words)"
+        for o in ("--tokenizer", "--vocab-size")
+    },
 }
 
 
