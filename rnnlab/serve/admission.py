@@ -4,7 +4,9 @@ until every answer is late.
 ``Admission`` is an ASGI middleware in front of the model endpoints. At most ``concurrency``
 requests compute at once (2 cores: more only makes each slower); the others wait in line. A
 request is admitted only if the line ahead of it would clear within ``max_wait`` seconds, judged
-from the running mean of recent service times; otherwise it gets ``503`` with a
+from how fast the line has been draining lately (the mean interval between completions while
+requests were waiting: this counts what the requests really share, the GIL included, which
+their service times alone would not); otherwise it gets ``503`` with a
 ``Retry-After`` header and a JSON message saying how busy the server is. So the requests that
 are accepted keep a bounded latency, and a client past the limit learns it at once.
 
@@ -51,6 +53,8 @@ class Admission:
         self._sem: asyncio.Semaphore | None = None  # made on first use, in the server's loop
         self.waiting = 0
         self.service_s = 0.05  # running mean of recent service times (seconds)
+        self.gap_s: float | None = None  # running mean interval between completions, when busy
+        self._last_done = 0.0
         self.served = self.refused = 0
 
     def _guarded(self, scope: Scope) -> bool:
@@ -62,9 +66,11 @@ class Admission:
         )
 
     def expected_wait(self) -> float:
-        """Seconds the next request would wait: the line ahead of it, cleared ``concurrency``
-        at a time at the recent mean service time."""
-        return self.waiting * self.service_s / self.concurrency
+        """Seconds the next request would wait: the line ahead of it (and one running slot)
+        times the recent interval between completions (before any: the mean service time
+        shared by ``concurrency`` slots)."""
+        gap = self.gap_s if self.gap_s is not None else self.service_s / self.concurrency
+        return (self.waiting + 1) * gap
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._guarded(scope) or self.max_wait <= 0:
@@ -73,7 +79,7 @@ class Admission:
         if self._sem is None:
             self._sem = asyncio.Semaphore(self.concurrency)
         busy = self._sem.locked()
-        wait = self.expected_wait() + (self.service_s / self.concurrency if busy else 0.0)
+        wait = self.expected_wait()
         if busy and (wait > self.max_wait or self.waiting >= self.max_queue):
             self.refused += 1
             await _refuse(send, wait, self.waiting)
@@ -87,10 +93,16 @@ class Admission:
         try:
             await self.app(scope, receive, send)
         finally:
+            now = time.perf_counter()
+            # exponential means: they follow a slower model or a busier machine within ~10
+            # requests; the drain interval only over busy stretches (idle time is not work)
+            self.service_s += 0.1 * (now - t0 - self.service_s)
+            if self.waiting and self._last_done:
+                gap = min(now - self._last_done, now - t0)
+                self.gap_s = gap if self.gap_s is None else self.gap_s + 0.1 * (gap - self.gap_s)
+            self._last_done = now
             self._sem.release()
             self.served += 1
-            # an exponential mean: follows a slower model or a busier machine within ~10 requests
-            self.service_s += 0.1 * (time.perf_counter() - t0 - self.service_s)
 
 
 async def _refuse(send: Send, wait: float, waiting: int) -> None:

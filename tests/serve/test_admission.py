@@ -57,7 +57,8 @@ def run_burst(n, **kw):
 
 def test_the_line_admits_what_clears_within_max_wait_and_refuses_the_rest_at_once():
     # one at a time, 0.1 s each, at most 0.25 s of waiting: the running request, then two in
-    # line (expected waits 0.1 and 0.2 s); the third would wait 0.3 s and is refused
+    # line (expected waits 0.1 and 0.2 s: the slot, then the slot and the one ahead); the
+    # third would wait 0.3 s and is refused
     inner, adm, early, results = run_burst(10, concurrency=1, max_wait=0.25)
     codes = [r[0] for r in results]
     assert codes.count(200) == 3 and codes.count(503) == 7
