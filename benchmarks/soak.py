@@ -60,7 +60,7 @@ async def one(c: httpx.AsyncClient, kind: str, rng: random.Random, has_playgroun
             g = await c.post("/api/game/guess", json=body)
             if g.status_code != 200:
                 return g.status_code
-            state = {**state, **g.json()}
+            state = g.json()["state"]
         return 200
     if kind == "playground" and has_playground:
         r = await c.post("/api/playground/runs", json={"preset": "delay 30: vanilla RNN vs LSTM"})
