@@ -25,7 +25,7 @@ from rnnlab.serve.game.router import router as game_router
 from rnnlab.serve.game.store import Conflict, NotFound
 from rnnlab.serve.guard import MAX_BODY, REQUEST_TIMEOUT_S, Guard
 from rnnlab.serve.registry import ModelRegistry
-from rnnlab.serve.views import memory, speech, translate
+from rnnlab.serve.views import memory, playground, speech, translate
 
 STATIC = Path(__file__).with_name("static")
 # the pages besides the explorer, in nav-bar order: (router, path, nav label)
@@ -34,6 +34,7 @@ PAGES: list[tuple[APIRouter, str, str]] = [
     (translate.router, "/translate", "Translate"),
     (speech.router, "/speech", "Speech"),
     (memory.router, "/memory", "Memory"),
+    (playground.router, "/playground", "Playground"),
 ]
 BODY_LIMITS = {**speech.BODY_LIMITS}  # routes allowed more than max_body (the WAV upload)
 
