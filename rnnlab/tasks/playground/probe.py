@@ -8,6 +8,7 @@ how saturated each gate is, and what the model answers.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from torch import Tensor
@@ -21,6 +22,23 @@ from rnnlab.train.threads import cpu_threads
 SATURATED = 0.95  # a sigmoid gate above 0.95 or below 0.05, a tanh value beyond ±0.95
 TANH_GATES = ("n", "g")  # GRU's candidate, LSTM's cell input; the other gates are sigmoids
 SYMBOLS = "ABCDEFGH"  # copy / recall symbols as letters on the page
+
+
+def finite(v: Any) -> Any:
+    """``v`` with every NaN or infinity replaced by None (a diverging model's numbers; JSON
+    has no NaN)."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: finite(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [finite(x) for x in v]
+    return v
+
+
+def _matrix(t: Tensor) -> list:
+    """A tensor as nested lists, NaN / infinity as None (the fast path when all are finite)."""
+    return t.round(decimals=4).tolist() if bool(t.isfinite().all()) else finite(t.tolist())
 
 
 def _saturation(tr) -> dict[str, float]:
@@ -72,8 +90,8 @@ def read_probe(model: MemoryModel, p: Problem, x: Tensor, y: Tensor) -> dict[str
         m, tr = traced(model, x, y)
         pred = m.readout(tr.output).detach()
     return {
-        "grad_norm": norm_curve(tr),
-        "hidden": tr.hidden[0][0][0].round(decimals=3).tolist(),
-        "saturation": _saturation(tr),
+        "grad_norm": finite(norm_curve(tr)),
+        "hidden": _matrix(tr.hidden[0][0][0]),
+        "saturation": finite(_saturation(tr)),
         "answer": _answer(p, x[0], y[0], pred[0]),
     }

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from typing import Any
 
@@ -19,7 +18,7 @@ from torch import Tensor
 
 from rnnlab.tasks.memory.model import MemoryModel, score
 from rnnlab.tasks.playground.config import CLIP_NORM, LaneKnobs, RunKnobs
-from rnnlab.tasks.playground.probe import read_probe
+from rnnlab.tasks.playground.probe import finite, read_probe
 from rnnlab.tasks.playground.problems import Problem, problem, score_of
 from rnnlab.tasks.playground.verdict import labels, verdict
 from rnnlab.train.optim import make_optimizer
@@ -28,18 +27,6 @@ from rnnlab.train.optim import make_optimizer
 # take turns seeding it, so a run's weights depend on its seed alone
 _INIT_LOCK = threading.Lock()
 FORGET_BIAS = 1.0  # the memory lab's default (LSTM starts out remembering)
-
-
-def finite(v: Any) -> Any:
-    """``v`` with every NaN or infinity replaced by None (a diverging model's numbers; JSON
-    has no NaN)."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: finite(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [finite(x) for x in v]
-    return v
 
 
 def build_model(p: Problem, knobs: LaneKnobs, seed: int) -> MemoryModel:
@@ -109,15 +96,15 @@ class Run:
                     "cell": lane.knobs.cell,
                     "train_loss": last[1],
                     "train_score": last[2],
-                    "val_loss": s["loss"],
-                    "val_score": score_of(s),
+                    "val_loss": lane.evals[-1][1],
+                    "val_score": lane.evals[-1][2],
                     **read_probe(m, p, *self._probe),
                 }
             )
-        return finite({
+        return {
             "step": self.steps,
             "score_name": p.score_name,
             "chance": p.chance,
             "lanes": out,
             "verdict": verdict(self.labels, [ln.evals for ln in self.lanes], p),
-        })  # fmt: skip
+        }

@@ -11,9 +11,11 @@ True
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import uuid
+import weakref
 from typing import Any, Literal
 
 import torch
@@ -22,6 +24,7 @@ from rnnlab.errors import InputError
 from rnnlab.tasks.playground.config import Limits, RunKnobs
 from rnnlab.tasks.playground.run import Run
 
+_MANAGERS: weakref.WeakSet[Manager] = weakref.WeakSet()
 Action = Literal["play", "pause", "step", "reset"]
 LIVE = ("starting", "paused", "playing")
 
@@ -157,6 +160,7 @@ class Manager:
         self.limits = limits or Limits()
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
+        _MANAGERS.add(self)
 
     def active(self) -> int:
         return sum(j.state in LIVE and j.thread.is_alive() for j in self.jobs.values())
@@ -200,8 +204,21 @@ class Manager:
             job.cond.wait_for(lambda: job.version > version, timeout)
             return job.snapshot if job.version > version else None
 
-    def close(self) -> None:
-        """Cancel every run (the server is shutting down)."""
+    def close(self, wait: float = 5.0) -> None:
+        """Cancel every run and wait up to ``wait`` s for their threads (the server stops)."""
         with self.lock:
-            for job in self.jobs.values():
-                job.cancel("the server stopped")
+            jobs = list(self.jobs.values())
+        for job in jobs:
+            job.cancel("the server stopped")
+        t_end = time.monotonic() + wait
+        for job in jobs:
+            if job.thread.is_alive():
+                job.thread.join(max(0.0, t_end - time.monotonic()))
+
+
+@atexit.register
+def _close_all() -> None:
+    # a daemon thread killed inside torch at exit aborts the process ("terminate called
+    # without an active exception"): let each run finish its step first
+    for mgr in list(_MANAGERS):
+        mgr.close(wait=2.0)

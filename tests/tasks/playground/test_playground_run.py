@@ -49,7 +49,7 @@ def test_a_run_takes_the_steps_plain_pytorch_takes():
         run.step()
     snap = run.snapshot()
     xp, yp = make_batch("adding", 8, 12, synthetic.seeded(3, 2, 0))  # the probe batch
-    xv, yv = make_batch("adding", 256, 12, synthetic.seeded(3, 1, 0))  # the validation set
+    xv, yv = make_batch("adding", 128, 12, synthetic.seeded(3, 1, 0))  # the validation set
     for lane, got, (cell, lr, clip) in zip(
         run.lanes, snap["lanes"], [("rnn", 0.02, True), ("lstm", 0.01, False)], strict=True
     ):
