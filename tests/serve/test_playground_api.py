@@ -14,7 +14,10 @@ import pytest
 from rnnlab.tasks.playground.config import Limits
 from rnnlab.tasks.playground.worker import Manager
 
-TINY = {"data": {"length": 8, "batch": 4}, "lanes": [{"cell": "rnn", "hidden": 4}, {"cell": "gru", "hidden": 4}]}
+TINY = {
+    "data": {"length": 8, "batch": 4},
+    "lanes": [{"cell": "rnn", "hidden": 4}, {"cell": "gru", "hidden": 4}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +94,22 @@ def test_start_stream_pause_and_cancel_when_the_client_goes(app, url):
 
 def test_bad_knobs_are_refused_with_the_allowed_range(url):
     with httpx.Client(base_url=url, timeout=10) as c:
+
         def detail(body):
             r = c.post("/api/playground/run", json=body)
             assert r.status_code == 422, r.text
             return r.json()["detail"]
 
-        assert "hidden = 1000 is out of range: allowed 1 to 128" in detail({"lanes": [{"hidden": 1000}]})
-        assert "length = 1 is out of range: allowed 2 to 200" in detail({"data": {"length": 1}, "lanes": [{}]})
+        assert "hidden = 1000 is out of range: allowed 1 to 128" in detail(
+            {"lanes": [{"hidden": 1000}]}
+        )
+        assert "length = 1 is out of range: allowed 2 to 200" in detail(
+            {"data": {"length": 1}, "lanes": [{}]}
+        )
         assert "'rnn', 'gru', 'lstm', 'mingru' or 'minlstm'" in detail({"lanes": [{"cell": "tcn"}]})
-        assert "too big to train live" in detail({"data": {"batch": 128, "length": 200}, "lanes": [{"hidden": 128}]})
+        assert "too big to train live" in detail(
+            {"data": {"batch": 128, "length": 200}, "lanes": [{"hidden": 128}]}
+        )
         assert "at most 2 items" in detail({"lanes": [{}, {}, {}]})
         assert "Extra inputs" in detail({"lanes": [{"hiden": 8}]})
         r = c.post("/api/playground/run/play")  # no cookie: no run
@@ -114,7 +124,12 @@ def test_the_cap_holds_under_twenty_clients_at_once(app, url):
         with httpx.Client(base_url=url, timeout=10) as c:
             t0 = time.monotonic()
             r = c.post("/api/playground/run", json=TINY)
-            return r.status_code, r.json()["detail"] if r.status_code != 200 else "", time.monotonic() - t0, c.cookies.get("rnnlab_playground")
+            return (
+                r.status_code,
+                r.json()["detail"] if r.status_code != 200 else "",
+                time.monotonic() - t0,
+                c.cookies.get("rnnlab_playground"),
+            )
 
     _until(lambda: mgr.active() == 0)
     with ThreadPoolExecutor(20) as pool:

@@ -52,7 +52,11 @@ def test_play_a_preset_watch_it_pause_and_match_the_api(chromium, playground_url
     seen = set()
     t0 = time.monotonic()
     while len(seen) < 4 and time.monotonic() - t0 < 20:  # the curve is redrawn with new steps
-        seen.add(pg.evaluate("document.querySelector('#pg-loss path') ? document.querySelector('#pg-loss path').getAttribute('d') : ''"))
+        seen.add(
+            pg.evaluate(
+                "document.querySelector('#pg-loss path') ? document.querySelector('#pg-loss path').getAttribute('d') : ''"
+            )
+        )
         time.sleep(0.1)
     assert len(seen - {""}) >= 3, "the loss curve did not update several times"
     pg.click("#pg-pause")

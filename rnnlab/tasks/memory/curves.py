@@ -14,7 +14,6 @@ import copy
 from torch import Tensor
 
 from rnnlab.core.trace import Trace
-
 from rnnlab.tasks.memory.model import MemoryModel
 from rnnlab.train.threads import cpu_threads
 

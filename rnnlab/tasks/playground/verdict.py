@@ -27,7 +27,10 @@ def labels(lanes: list[dict[str, Any]]) -> list[str]:
     differ = [f for f in lanes[0] if f != "cell" and len({str(k[f]) for k in lanes}) > 1]
     if not differ:
         return [f"{n} ({side})" for n, side in zip(names, ("left", "right"), strict=False)]
-    return [f"{n} ({', '.join(f'{f} {k[f]}' for f in differ)})" for n, k in zip(names, lanes, strict=True)]
+    return [
+        f"{n} ({', '.join(f'{f} {k[f]}' for f in differ)})"
+        for n, k in zip(names, lanes, strict=True)
+    ]
 
 
 def status(label: str, evals: list[list[float]], p: Problem) -> str:

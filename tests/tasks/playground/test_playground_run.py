@@ -21,7 +21,10 @@ from rnnlab.tasks.playground.worker import Busy, Manager
 
 KNOBS = {
     "data": {"task": "adding", "length": 12, "batch": 8, "seed": 3},
-    "lanes": [{"cell": "rnn", "hidden": 8, "lr": 0.02}, {"cell": "lstm", "hidden": 8, "clip": False}],
+    "lanes": [
+        {"cell": "rnn", "hidden": 8, "lr": 0.02},
+        {"cell": "lstm", "hidden": 8, "clip": False},
+    ],
 }
 
 
@@ -72,13 +75,21 @@ def test_a_run_takes_the_steps_plain_pytorch_takes():
 
 def test_every_task_and_cell_runs_and_text_windows_are_the_text():
     for task in ("copy", "recall", "parity", "text"):
-        cells = [{"cell": c, "hidden": 4} for c in ("gru", "mingru" if task != "text" else "minlstm")]
-        run = Run(RunKnobs.model_validate({"data": {"task": task, "length": 6, "batch": 4}, "lanes": cells}))
+        cells = [
+            {"cell": c, "hidden": 4} for c in ("gru", "mingru" if task != "text" else "minlstm")
+        ]
+        run = Run(
+            RunKnobs.model_validate(
+                {"data": {"task": task, "length": 6, "batch": 4}, "lanes": cells}
+            )
+        )
         run.step()
         snap = run.snapshot()
         assert len(snap["lanes"][0]["grad_norm"]) == run.problem.val()[0].shape[1]
         assert 0 <= snap["lanes"][1]["val_score"] <= 1
-    p = problem(RunKnobs.model_validate({"data": {"task": "text", "length": 20}, "lanes": [{}]}).data)
+    p = problem(
+        RunKnobs.model_validate({"data": {"task": "text", "length": 20}, "lanes": [{}]}).data
+    )
     x, y = p.batch(0)
     ans = Run(RunKnobs.model_validate({"data": {"task": "text", "length": 20}, "lanes": [{}]}))
     a = ans.snapshot()["lanes"][0]["answer"]
@@ -94,7 +105,9 @@ def test_the_verdict_reads_the_curves():
         "The vanilla RNN is at chance (3%); the LSTM reached 95% variance explained after "
         "1,400 steps."
     )
-    assert verdict(names, [[[5, None, None]], [[5, 0.1, 0.5]]], p).startswith("The vanilla RNN diverged")
+    assert verdict(names, [[[5, None, None]], [[5, 0.1, 0.5]]], p).startswith(
+        "The vanilla RNN diverged"
+    )
     same = labels([{"cell": "lstm", "lr": 0.01}, {"cell": "lstm", "lr": 0.001}])
     assert same == ["LSTM (lr 0.01)", "LSTM (lr 0.001)"]
 
