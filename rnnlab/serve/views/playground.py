@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
-from fastapi import APIRouter, Cookie, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Cookie, HTTPException, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
+from rnnlab.serve.deps import Playground
 from rnnlab.tasks.playground.config import (
     CLIP_NORM,
     PRESETS,
@@ -37,7 +38,7 @@ from rnnlab.tasks.playground.config import (
     Limits,
     RunKnobs,
 )
-from rnnlab.tasks.playground.worker import Busy, Job, Manager
+from rnnlab.tasks.playground.worker import Busy, Job
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -46,15 +47,6 @@ POLL_S = 0.05  # how often a stream looks for a new snapshot
 KEEPALIVE_S = 5.0  # a comment line this often, so a closed page is noticed while paused
 
 
-def get_manager(request: Request) -> Manager:
-    """The app's playground runs, made on first use (a test may put its own there)."""
-    state = request.app.state
-    if getattr(state, "playground", None) is None:
-        state.playground = Manager()
-    return state.playground
-
-
-Mgr = Annotated[Manager, Depends(get_manager)]
 Sid = Annotated[str | None, Cookie(alias=COOKIE)]
 
 
@@ -167,7 +159,7 @@ def _knobs(scope: Literal["data", "lane"], cls: type[BaseModel]) -> list[Knob]:
 
 
 @router.get("/api/playground/knobs", response_model=KnobsInfo)
-def knobs(mgr: Mgr) -> dict[str, Any]:
+def knobs(mgr: Playground) -> dict[str, Any]:
     """Every knob with its allowed range (the page builds its controls from this)."""
     lim: Limits = mgr.limits
     return {
@@ -180,7 +172,7 @@ def knobs(mgr: Mgr) -> dict[str, Any]:
 
 
 @router.post("/api/playground/run", response_model=RunInfo)
-def start(req: RunKnobs, response: Response, mgr: Mgr, sid: Sid = None) -> dict[str, Any]:
+def start(req: RunKnobs, response: Response, mgr: Playground, sid: Sid = None) -> dict[str, Any]:
     """A new run for this session (its previous one stops), paused at step 0."""
     if not sid:
         sid = secrets.token_urlsafe(16)
@@ -194,14 +186,14 @@ def start(req: RunKnobs, response: Response, mgr: Mgr, sid: Sid = None) -> dict[
 
 @router.post("/api/playground/run/{action}", response_model=RunInfo)
 def control(
-    action: Literal["play", "pause", "step", "reset"], mgr: Mgr, sid: Sid = None
+    action: Literal["play", "pause", "step", "reset"], mgr: Playground, sid: Sid = None
 ) -> dict[str, Any]:
     """Play, pause, take one step (pauses), or reset to step 0 with the same knobs."""
     return mgr.control(sid, action).info()
 
 
 @router.delete("/api/playground/run", response_model=RunInfo)
-def stop(mgr: Mgr, sid: Sid = None) -> dict[str, Any]:
+def stop(mgr: Playground, sid: Sid = None) -> dict[str, Any]:
     """Stop this session's run (it frees its slot; the last snapshot stays readable)."""
     mgr.stop(sid)
     return mgr.get(sid).info()
@@ -223,7 +215,7 @@ def _curves(job: Job, sent: list[list[int]] | None = None) -> list[dict[str, lis
 
 
 @router.get("/api/playground/run", response_model=RunState)
-def state(mgr: Mgr, sid: Sid = None) -> dict[str, Any]:
+def state(mgr: Playground, sid: Sid = None) -> dict[str, Any]:
     """This session's run: its knobs, latest snapshot and whole curves (also counts as the
     page being there, like the stream)."""
     job = mgr.get(sid)
@@ -238,7 +230,7 @@ def state(mgr: Mgr, sid: Sid = None) -> dict[str, Any]:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "StreamEvent JSON"}},
 )
-async def stream(request: Request, mgr: Mgr, sid: Sid = None) -> StreamingResponse:
+async def stream(request: Request, mgr: Playground, sid: Sid = None) -> StreamingResponse:
     """Server-sent events of this session's run (each ``data:`` line a ``StreamEvent``); ends
     when the run ends; closing it cancels the run."""
     job = mgr.get(sid)

@@ -119,25 +119,25 @@ def _preset(pid: str, title: str, note: str, data: dict, *lanes: dict) -> dict[s
     return {"id": pid, "title": title, "note": note, "data": data, "lanes": list(lanes)}
 
 
+def _rnn_vs_lstm(length: int, title: str, note: str) -> dict[str, Any]:
+    lanes = [{"cell": c, "hidden": 64, "lr": 0.01} for c in ("rnn", "lstm")]
+    data = {"task": "adding", "length": length, "batch": 64, "seed": 0}
+    return _preset(f"adding-{length}", title, note, data, *lanes)
+
+
 PRESETS: list[dict[str, Any]] = [
-    _preset(
-        "adding-50",
+    _rnn_vs_lstm(
+        50,
         "adding, T = 50: vanilla RNN vs LSTM",
         "Add the two marked numbers of 50: the first is up to 50 steps back. The LSTM "
         "explains 95% of the variance within a minute; the vanilla RNN stays at chance "
         "(benchmarks/playground.py measures it).",
-        {"task": "adding", "length": 50, "batch": 64, "seed": 0},
-        {"cell": "rnn", "hidden": 64, "lr": 0.01},
-        {"cell": "lstm", "hidden": 64, "lr": 0.01},
     ),
-    _preset(
-        "adding-10",
+    _rnn_vs_lstm(
+        10,
         "adding, T = 10: both learn",
         "A short distance: the vanilla RNN learns it too (a few hundred steps after the "
         "LSTM). Compare with T = 50.",
-        {"task": "adding", "length": 10, "batch": 64, "seed": 0},
-        {"cell": "rnn", "hidden": 64, "lr": 0.01},
-        {"cell": "lstm", "hidden": 64, "lr": 0.01},
     ),
     _preset(
         "text",

@@ -13,7 +13,7 @@ from rnnlab.data import synthetic
 from rnnlab.tasks.memory.curves import grad_norm_curve
 from rnnlab.tasks.memory.data import make_batch, task_spec
 from rnnlab.tasks.memory.model import MemoryModel
-from rnnlab.tasks.playground.config import Limits, RunKnobs
+from rnnlab.tasks.playground.config import PRESETS, Limits, RunKnobs
 from rnnlab.tasks.playground.problems import problem
 from rnnlab.tasks.playground.run import Run
 from rnnlab.tasks.playground.verdict import labels, verdict
@@ -95,6 +95,11 @@ def test_every_task_and_cell_runs_and_text_windows_are_the_text():
     a = ans.snapshot()["lanes"][0]["answer"]
     assert a["question"][1:] == a["target"][:-1]  # the target is the text shifted by one
     assert (x[:, 1:].argmax(-1) == y[:, :-1]).all()
+
+
+def test_every_preset_is_valid_knobs():
+    for p in PRESETS:
+        RunKnobs.model_validate({"data": p["data"], "lanes": p["lanes"]})
 
 
 def test_the_verdict_reads_the_curves():
