@@ -7,8 +7,9 @@ contrast is visible.
 ``updates``: a live loopback server (the app ``rnnlab serve`` runs), N sessions started at once
 on the first preset, each reading its server-sent-event stream for ``--seconds``: events/s
 and training steps/s per run. ``contrast``: the preset through the same worker, snapshots
-read as the page reads them: the first time the verdict shows the contrast (one lane solved,
-the other at chance), and whether the losing lane stayed at chance for all ``--seconds``.
+read as the page reads them (a lane's score now: the mean of its last 4): the first time the
+contrast shows (one lane solved, the other at chance), and whether the losing lane stayed at
+chance for all ``--seconds``. ``--knobs JSON`` tries other knobs than the preset's.
 The machine is shared: the load average is printed with every figure.
 """
 
@@ -28,7 +29,7 @@ from rnnlab.serve.app import create_app
 from rnnlab.serve.registry import ModelRegistry
 from rnnlab.serve.server import free_port
 from rnnlab.tasks.playground.config import PRESETS, SOLVED, Limits, RunKnobs
-from rnnlab.tasks.playground.verdict import NEAR_CHANCE
+from rnnlab.tasks.playground.verdict import NEAR_CHANCE, recent
 from rnnlab.tasks.playground.worker import Manager
 
 
@@ -80,8 +81,8 @@ def updates(runs: int, seconds: float, pid: str) -> dict:
     return {"runs": runs, "preset": pid, "per_run": per_run, "load": load()}
 
 
-def contrast(pid: str, seconds: float) -> dict:
-    knobs = RunKnobs.model_validate(preset(pid))
+def contrast(pid: str, seconds: float, knobs_json: str | None = None) -> dict:
+    knobs = RunKnobs.model_validate(json.loads(knobs_json) if knobs_json else preset(pid))
     mgr = Manager(Limits(max_seconds=seconds + 30, idle_seconds=1e9))
     job = mgr.start("bench", knobs)
     while job.snapshot is None:
@@ -89,7 +90,7 @@ def contrast(pid: str, seconds: float) -> dict:
     mgr.control("bench", "play")
     t0 = time.monotonic()
     seen, shown, worst = 0, None, {}
-    rows = []
+    rows, evals = [], {}
     while (el := time.monotonic() - t0) < seconds:
         snap = mgr.wait(job, seen, 1.0)
         if snap is None:
@@ -97,7 +98,9 @@ def contrast(pid: str, seconds: float) -> dict:
         seen = snap["version"]
         chance = snap["chance"]
         band = chance + NEAR_CHANCE * (1 - chance)
-        scores = [ln["val_score"] or 0.0 for ln in snap["lanes"]]
+        for ln in snap["lanes"]:  # "now" as the verdict reads it: the last few scores
+            evals.setdefault(ln["label"], []).append([snap["step"], None, ln["val_score"]])
+        scores = [recent(evals[ln["label"]]) or 0.0 for ln in snap["lanes"]]
         for ln, s in zip(snap["lanes"], scores, strict=True):
             worst[ln["label"]] = max(worst.get(ln["label"], -1e9), s)
         if shown is None and max(scores) >= SOLVED and min(scores) <= band:
@@ -109,11 +112,11 @@ def contrast(pid: str, seconds: float) -> dict:
     mgr.close()
     band = final["chance"] + NEAR_CHANCE * (1 - final["chance"])
     return {
-        "preset": pid,
+        "preset": pid if not knobs_json else knobs.model_dump(),
         "seconds": seconds,
         "contrast_visible": shown,
         "steps": final["step"],
-        "best_val_score": {k: round(v, 3) for k, v in worst.items()},
+        "best_recent_val_score": {k: round(v, 3) for k, v in worst.items()},
         "loser_stayed_at_chance": min(worst.values()) <= band,
         "final_verdict": final["verdict"],
         "load": load(),
@@ -126,12 +129,13 @@ def main() -> None:
     ap.add_argument("--preset", default=PRESETS[0]["id"])
     ap.add_argument("--runs", default="1,2", help="updates: sessions at once, comma-separated")
     ap.add_argument("--seconds", type=float, default=None)
+    ap.add_argument("--knobs", default=None, help="contrast: a RunKnobs JSON instead of the preset")
     a = ap.parse_args()
     if a.what == "updates":
         for n in (int(v) for v in a.runs.split(",")):
             print(json.dumps(updates(n, a.seconds or 10.0, a.preset)))
     else:
-        print(json.dumps(contrast(a.preset, a.seconds or 60.0), indent=1))
+        print(json.dumps(contrast(a.preset, a.seconds or 60.0, a.knobs), indent=1))
 
 
 if __name__ == "__main__":

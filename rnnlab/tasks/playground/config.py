@@ -120,8 +120,10 @@ def _preset(pid: str, title: str, note: str, data: dict, *lanes: dict) -> dict[s
 
 
 def _rnn_vs_lstm(length: int, title: str, note: str) -> dict[str, Any]:
-    lanes = [{"cell": c, "hidden": 64, "lr": 0.01} for c in ("rnn", "lstm")]
-    data = {"task": "adding", "length": length, "batch": 64, "seed": 0}
+    # small and quick: on a loaded 2-core machine the LSTM solves T = 50 in 14-19 s (seeds
+    # 0-2) while the vanilla RNN stays at chance (benchmarks/playground.py)
+    lanes = [{"cell": c, "hidden": 32, "lr": 0.02} for c in ("rnn", "lstm")]
+    data = {"task": "adding", "length": length, "batch": 32, "seed": 0}
     return _preset(f"adding-{length}", title, note, data, *lanes)
 
 
@@ -136,8 +138,8 @@ PRESETS: list[dict[str, Any]] = [
     _rnn_vs_lstm(
         10,
         "adding, T = 10: both learn",
-        "A short distance: the vanilla RNN learns it too (a few hundred steps after the "
-        "LSTM). Compare with T = 50.",
+        "A short distance: the vanilla RNN learns it too, only later (about 1,700 steps "
+        "against the LSTM's 200). Compare with T = 50.",
     ),
     _preset(
         "text",

@@ -23,7 +23,7 @@ from rnnlab.tasks.memory.data import TaskSpec, make_batch, task_spec
 from rnnlab.tasks.playground.config import DataKnobs
 
 ALPHABET = 8  # copy / recall symbols
-N_VAL, N_PROBE = 128, 8  # sequences in the fixed validation set and the probe batch
+N_VAL, N_PROBE = 256, 8  # sequences in the fixed validation set and the probe batch
 TEXT_HELD_OUT = 0.1  # the text's last tenth: validation and probe windows
 
 

@@ -16,6 +16,17 @@ from rnnlab.tasks.playground.config import CELL_NAMES, SOLVED
 from rnnlab.tasks.playground.problems import Problem
 
 NEAR_CHANCE = 0.1  # "at chance": within 10% of the way from chance to a perfect score
+RECENT = 4  # "now" is the mean of the last 4 validation scores (about a second of play)
+
+
+def recent(evals: list[list[float]]) -> float | None:
+    """The lane's score now: the mean of its last ``RECENT`` validation scores (None when the
+    last one is not a number: it diverged)."""
+    last = [v for _, _, v in evals[-RECENT:]]
+    if not last or last[-1] is None:
+        return None
+    ok = [v for v in last if v is not None]
+    return sum(ok) / len(ok)
 
 
 def labels(lanes: list[dict[str, Any]]) -> list[str]:
@@ -41,7 +52,7 @@ def status(label: str, evals: list[list[float]], p: Problem) -> str:
     solved = next((s for s, _, v in evals if v is not None and v >= SOLVED), None)
     if solved is not None:
         return f"the {label} reached {SOLVED:.0%} {what} after {int(solved):,} steps"
-    now = evals[-1][2]
+    now = recent(evals)
     if now is None:
         return f"the {label} diverged (its loss is not a number: try a lower lr or clipping)"
     if now <= p.chance + NEAR_CHANCE * (1 - p.chance):

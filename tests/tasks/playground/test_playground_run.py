@@ -52,7 +52,7 @@ def test_a_run_takes_the_steps_plain_pytorch_takes():
         run.step()
     snap = run.snapshot()
     xp, yp = make_batch("adding", 8, 12, synthetic.seeded(3, 2, 0))  # the probe batch
-    xv, yv = make_batch("adding", 128, 12, synthetic.seeded(3, 1, 0))  # the validation set
+    xv, yv = make_batch("adding", 256, 12, synthetic.seeded(3, 1, 0))  # the validation set
     for lane, got, (cell, lr, clip) in zip(
         run.lanes, snap["lanes"], [("rnn", 0.02, True), ("lstm", 0.01, False)], strict=True
     ):
@@ -105,11 +105,13 @@ def test_every_preset_is_valid_knobs():
 def test_the_verdict_reads_the_curves():
     p = problem(RunKnobs.model_validate(KNOBS).data)
     names = labels([{"cell": "rnn", "lr": 0.01}, {"cell": "lstm", "lr": 0.01}])
-    curves = [[[100, 0.2, 0.01], [200, 0.2, 0.03]], [[100, 0.1, 0.5], [1400, 0.01, 0.96]]]
+    curves = [[[100, 0.2, 0.01], [200, 0.2, 0.05]], [[100, 0.1, 0.5], [1400, 0.01, 0.96]]]
     assert verdict(names, curves, p) == (
         "The vanilla RNN is at chance (3%); the LSTM reached 95% variance explained after "
         "1,400 steps."
-    )
+    )  # "now" is the mean of the last few scores
+    rising = [[[s, 0.1, v] for s, v in enumerate([0.1, 0.3, 0.5, 0.7, 0.9])], [[1, 0.1, 0.2]]]
+    assert verdict(names, rising, p).startswith("The vanilla RNN is at 60% variance explained")
     assert verdict(names, [[[5, None, None]], [[5, 0.1, 0.5]]], p).startswith(
         "The vanilla RNN diverged"
     )
