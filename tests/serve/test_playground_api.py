@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from rnnlab.tasks.playground.config import Limits
+from rnnlab.tasks.playground.config import Limits, RunKnobs
+from rnnlab.tasks.playground.run import Run
 from rnnlab.tasks.playground.worker import Manager
 
 TINY = {
@@ -73,6 +74,18 @@ def test_start_stream_pause_and_cancel_when_the_client_goes(app, url):
         rows = [r for e in evs for r in e["curves"][0]["train"]]
         assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
         assert evs[-1]["lanes"][1]["label"] == "GRU" and evs[0]["restart"]
+        # what was streamed is what the engine computes for the same knobs and seed (Run is
+        # checked against plain PyTorch in tests/tasks/playground/test_playground_run.py)
+        ref = Run(RunKnobs.model_validate(TINY))
+        for _ in range(evs[-1]["step"]):
+            ref.step()
+        want = ref.snapshot()
+        for got, mine in zip(evs[-1]["lanes"], want["lanes"], strict=True):
+            assert got["grad_norm"] == pytest.approx(mine["grad_norm"], rel=1e-9)
+            assert got["hidden"] == mine["hidden"] and got["answer"] == mine["answer"]
+            assert got["val_score"] == pytest.approx(mine["val_score"], rel=1e-9)
+        streamed = [r for e in evs for r in e["curves"][0]["train"]][: evs[-1]["step"]]
+        assert streamed == ref.lanes[0].train  # JSON round-trips a float exactly
         # the client went away: the run is cancelled
         _until(lambda: mgr.jobs[sid].state == "cancelled")
         assert mgr.jobs[sid].reason == "the page went away"
