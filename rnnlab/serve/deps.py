@@ -15,7 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from rnnlab.serve.game.store import SessionStore
-from rnnlab.serve.registry import LoadedModel, ModelRegistry
+from rnnlab.serve.registry import LoadedModel, ModelRegistry, ModelUnavailable
 from rnnlab.tasks.playground.worker import Manager
 
 
@@ -28,9 +28,11 @@ Registry = Annotated[ModelRegistry, Depends(get_registry)]
 
 
 def model_named(reg: ModelRegistry, name: str) -> LoadedModel:
-    """The model ``name``, or a 404 listing the models."""
+    """The model ``name``; a 404 listing the models, or 503 with the reason it cannot load."""
     try:
         return reg.get(name)
+    except ModelUnavailable as e:
+        raise HTTPException(503, str(e)) from None
     except KeyError:
         raise HTTPException(
             404, f"unknown model {name!r}; available models: {', '.join(reg.names()) or 'none'}"

@@ -151,11 +151,16 @@ def _load() -> ModuleType | None:
                     file=sys.stderr,
                     flush=True,
                 )
+            # compile a copy kept in the build folder: ninja rebuilds when the source *path*
+            # changes, so two checkouts of the same sources would otherwise rebuild in turn
+            src = d / SOURCE.name
+            if not src.exists() or src.read_bytes() != SOURCE.read_bytes():
+                src.write_bytes(SOURCE.read_bytes())
             log = io.StringIO()
             with redirect_stdout(log), redirect_stderr(log):
                 module = cpp_extension.load(
                     name="rnnlab_kernels",
-                    sources=[str(SOURCE)],
+                    sources=[str(src)],
                     build_directory=str(d),
                     extra_cflags=CFLAGS,
                     extra_ldflags=LDFLAGS,
