@@ -28,7 +28,7 @@ from rnnlab.serve.game.router import router as game_router
 from rnnlab.serve.game.store import Conflict, NotFound
 from rnnlab.serve.guard import MAX_BODY, REQUEST_TIMEOUT_S, Guard
 from rnnlab.serve.registry import ModelRegistry
-from rnnlab.serve.views import inside, memory, speech, translate
+from rnnlab.serve.views import inside, memory, playground, speech, translate
 
 STATIC = Path(__file__).with_name("static")
 # the pages besides the explorer, in nav-bar order: (router, path, nav label)
@@ -38,6 +38,7 @@ PAGES: list[tuple[APIRouter, str, str]] = [
     (speech.router, "/speech", "Speech"),
     (memory.router, "/memory", "Memory"),
     (inside.router, "/inside", "Inside"),
+    (playground.router, "/playground", "Playground"),
 ]
 BODY_LIMITS = {**speech.BODY_LIMITS}  # routes allowed more than max_body (the WAV upload)
 
