@@ -63,12 +63,18 @@ async def one(c: httpx.AsyncClient, kind: str, rng: random.Random, has_playgroun
             state = g.json()["state"]
         return 200
     if kind == "playground" and has_playground:
-        r = await c.post("/api/playground/runs", json={"preset": "delay 30: vanilla RNN vs LSTM"})
-        if r.status_code == 200:
-            rid = r.json().get("id")
-            await asyncio.sleep(1.0)
-            await c.delete(f"/api/playground/runs/{rid}")
-        return r.status_code
+        # its own client: a run belongs to the browser session its cookie names
+        async with httpx.AsyncClient(base_url=c.base_url, timeout=60) as pc:
+            body = {
+                "data": {"task": "adding", "length": 50, "batch": 32, "seed": 0},
+                "lanes": [{"cell": "rnn", "hidden": 32}, {"cell": "lstm", "hidden": 32}],
+            }
+            r = await pc.post("/api/playground/run", json=body)
+            if r.status_code == 200:
+                await pc.post("/api/playground/run/play")
+                await asyncio.sleep(2.0)
+                await pc.delete("/api/playground/run")
+            return r.status_code
     return 200
 
 
