@@ -10,6 +10,8 @@ their service times alone would not); otherwise it gets ``503`` with a
 ``Retry-After`` header and a JSON message saying how busy the server is. So the requests that
 are accepted keep a bounded latency, and a client past the limit learns it at once.
 
+Every admitted answer carries ``Server-Timing: queue;dur=MS``, the time it waited in line.
+
 Paths in ``exempt`` (cheap listings, static files, pages, the playground's own capped worker and
 its event streams) are never queued.
 
@@ -85,13 +87,21 @@ class Admission:
             await _refuse(send, wait, self.waiting)
             return
         self.waiting += 1
+        q0 = time.perf_counter()
         try:
             await self._sem.acquire()
         finally:
             self.waiting -= 1
         t0 = time.perf_counter()
+        queued = f"queue;dur={(t0 - q0) * 1000:.1f}".encode()
+
+        async def timed_send(msg: Message) -> None:
+            if msg["type"] == "http.response.start":  # how long it waited in line
+                msg = {**msg, "headers": [*msg.get("headers", []), (b"server-timing", queued)]}
+            await send(msg)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, timed_send)
         finally:
             now = time.perf_counter()
             # exponential means: they follow a slower model or a busier machine within ~10
