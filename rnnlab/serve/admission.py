@@ -53,6 +53,7 @@ class Admission:
         self.app, self.concurrency = app, max(1, int(concurrency))
         self.max_wait, self.max_queue, self.exempt = float(max_wait), int(max_queue), exempt
         self._sem: asyncio.Semaphore | None = None  # made on first use, in the server's loop
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.waiting = 0
         self.service_s = 0.05  # running mean of recent service times (seconds)
         self.gap_s: float | None = None  # running mean interval between completions, when busy
@@ -78,8 +79,11 @@ class Admission:
         if not self._guarded(scope) or self.max_wait <= 0:
             await self.app(scope, receive, send)
             return
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.concurrency)
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._loop is not loop:
+            # a semaphore belongs to one event loop: an app served again (a test's second
+            # server, a restart in-process) gets a fresh line
+            self._sem, self._loop, self.waiting = asyncio.Semaphore(self.concurrency), loop, 0
         busy = self._sem.locked()
         wait = self.expected_wait()
         if busy and (wait > self.max_wait or self.waiting >= self.max_queue):

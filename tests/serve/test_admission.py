@@ -104,3 +104,18 @@ def test_the_service_time_follows_what_requests_take():
         return adm.service_s
 
     assert 0.015 < asyncio.run(main()) < 0.1  # from 1 s towards the 0.02 s it now takes
+
+
+def test_an_app_served_again_in_another_event_loop_gets_a_fresh_line():
+    async def slow(scope, receive, send):
+        await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    adm = Admission(slow, concurrency=1, max_wait=10)
+
+    async def burst():  # requests that must wait for the semaphore, in this loop
+        return [r[0] for r in await asyncio.gather(*(call(adm) for _ in range(4)))]
+
+    for _ in range(2):  # two event loops, one after the other (a second server)
+        assert asyncio.run(burst()) == [200] * 4
