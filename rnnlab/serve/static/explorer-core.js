@@ -56,8 +56,8 @@ export const hiddenOf = (tr, l = S.layer, d = S.dir) => tr.hidden[Math.min(l, tr
 
 // scroll a wide diagram so that the current step stays in view
 export function keepVisible(svg, x, w) {
-  const box = svg.parentElement;
-  if (!box || !box.classList.contains("scroll")) return;
+  const box = svg.closest(".scroll");
+  if (!box) return;
   const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width") || 1) || 1;
   const a = x * scale, b = (x + w) * scale;
   if (a < box.scrollLeft) box.scrollLeft = Math.max(0, a - 20);
@@ -65,12 +65,19 @@ export function keepVisible(svg, x, w) {
 }
 export const sub = (t) => String(t + 1).split("").map((c) => "₀₁₂₃₄₅₆₇₈₉"[Number(c)]).join("");
 
-export function bars(box, top, highlight) {
+// how a vocabulary entry is shown: the end-of-sentence token in words, not as raw "<eos>"
+export const EOS = "<eos>";
+export const showTok = (w) => (w === EOS ? "⟨end of sentence⟩" : w);
+
+// the true word is highlighted whatever its case where the model reads words lower-cased
+// ("The" is the vocabulary's "the"); `fold` says so
+export function bars(box, top, highlight, fold = false) {
   clear(box);
   const mx = Math.max(...top.map((q) => q[1]), 1e-9);
+  const key = (w) => (fold && typeof w === "string" ? w.toLowerCase() : w);
   for (const [w, p] of top) {
-    box.append(el("div", { class: "barrow" + (w === highlight ? " hit" : ""), "data-word": w, "data-p": p },
-      el("span", { class: "w", text: w }),
+    box.append(el("div", { class: "barrow" + (highlight !== null && key(w) === key(highlight) ? " hit" : ""), "data-word": w, "data-p": p },
+      el("span", { class: "w", text: showTok(w) }),
       el("span", { class: "track" }, el("span", { class: "fill", style: `width:${(100 * p) / mx}%` })),
       el("span", { class: "p", text: pct(p) })));
   }

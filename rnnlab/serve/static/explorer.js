@@ -6,8 +6,8 @@
 
 import { $, el, api, showError, clear } from "./lib.js";
 import { S, hiddenOf, unkAt } from "./explorer-core.js";
-import { renderUnrolled, renderHeatmap, renderDelta, renderPCA, renderGates } from "./explorer-trace.js";
-import { renderPred, renderSurprise, runCompare, renderCompare } from "./explorer-predict.js";
+import { drawUnrolled, moveUnrolled, drawHidden, moveHidden, drawPCA, movePCA, drawGates, moveGates } from "./explorer-trace.js";
+import { renderPred, drawSurprise, moveSurprise, runCompare, moveCompare } from "./explorer-predict.js";
 import { LONG, PRESETS, RECALL, runGrads, runGenerate } from "./explorer-grads.js";
 import { selectUnit, renderNeuronText, loadNeuron } from "./explorer-neuron.js";
 import { loadCard, loadCompareTable, markCompareRow } from "./explorer-cards.js";
@@ -81,6 +81,7 @@ export async function read() {
     return;
   }
   if (seq !== S.readSeq) return; // a newer request is on its way
+  tr.seq = seq; // which text the drawn pictures belong to
   S.tr = tr;
   fillLayerDir();
   S.pos = 0;
@@ -93,9 +94,26 @@ export async function read() {
 
 export function setPos(p) {
   if (!S.tr) return;
+  performance.mark("rnnlab-step-start");
   S.pos = Math.max(0, Math.min(S.tr.tokens.length - 1, p));
   renderStep();
+  performance.measure("rnnlab-step", "rnnlab-step-start"); // benchmarks/pages.py reads these
 }
+// Time every step of the current text (the first n), from the first on: the milliseconds of each
+// setPos, style and layout included (forced), paint not (tests and benchmarks/pages.py).
+window.explorerTiming = (n = Infinity) => {
+  stop();
+  setPos(0);
+  const out = [];
+  for (let t = 1; t < Math.min(n, S.tr.tokens.length); t++) {
+    const a = performance.now();
+    setPos(t);
+    void document.body.offsetHeight; // force the style and layout this step caused
+    out.push(performance.now() - a);
+  }
+  return out;
+};
+
 export function stop() {
   if (S.playing) clearInterval(S.playing);
   S.playing = null;
@@ -120,23 +138,41 @@ export function renderAll() {
   renderStep();
 }
 
+// What depends on the text, the layer or the direction is drawn once (draw*); a step only
+// moves cursors and veils (move*), so stepping costs the same on a 200-word text as on 5.
 export function renderStep() {
+  const key = `${S.tr.seq}|${S.layer}|${S.dir}`;
+  if (S.drawn !== key) {
+    drawUnrolled(); drawHidden(); drawPCA(); drawGates(); drawSurprise();
+    S.drawn = key;
+    S.neuronKey = S.tokPos = null;
+  }
+  if (S.neuronKey !== `${key}|${S.unit}`) { renderNeuronText(); S.neuronKey = `${key}|${S.unit}`; }
   const T = S.tr.tokens.length;
   $("pos").textContent = `step ${S.pos + 1} / ${T}: “${S.tr.tokens[S.pos]}”`;
-  for (const b of $("tokens").children) b.setAttribute("aria-current", Number(b.dataset.t) === S.pos ? "step" : "false");
-  for (const b of $("tokens").children) b.classList.toggle("read", Number(b.dataset.t) <= S.pos);
-  renderUnrolled();
-  renderHeatmap($("heatmap"), hiddenOf(S.tr), { mode: "hidden" });
-  renderDelta();
-  renderPCA();
-  renderGates();
+  moveTokens();
+  moveUnrolled();
+  moveHidden();
+  movePCA();
+  moveGates();
   renderPred();
-  renderSurprise();
-  renderNeuronText();
-  renderCompare();
+  moveSurprise();
+  moveCompare();
+}
+
+// the token chips between the old and the new step change state; the others stay
+function moveTokens() {
+  const chips = $("tokens").children, old = S.tokPos ?? -1;
+  const lo = old < 0 ? 0 : Math.min(old, S.pos), hi = old < 0 ? chips.length - 1 : Math.max(old, S.pos);
+  for (let t = lo; t <= hi && t < chips.length; t++) {
+    chips[t].setAttribute("aria-current", t === S.pos ? "step" : "false");
+    chips[t].classList.toggle("read", t <= S.pos);
+  }
+  S.tokPos = S.pos;
 }
 
 export function renderTokens() {
+  S.tokPos = null;
   const box = clear($("tokens"));
   S.tr.tokens.forEach((w, t) => {
     box.append(unkAt(el("button", { type: "button", class: "tok", role: "listitem", "data-t": t, "aria-label": `step ${t + 1}: ${w}`, onclick: () => { stop(); setPos(t); } }, w), S.tr, t));
