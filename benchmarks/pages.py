@@ -30,7 +30,7 @@ KEYS = """(n) => { const S = window.explorerState, out = [];
   for (let t = 1; t < Math.min(n, S.tr.tokens.length); t++) { const a = performance.now();
     document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
     void document.body.offsetHeight; out.push(performance.now() - a); } return out; }"""
-TIMING = "(n) => (window.explorerTiming ? window.explorerTiming(n) : (%s)(n))" % KEYS
+TIMING = f"(n) => (window.explorerTiming ? window.explorerTiming(n) : ({KEYS})(n))"
 
 
 def text_for(lm, n: int) -> str:

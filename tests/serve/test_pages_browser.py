@@ -56,7 +56,9 @@ def test_a_step_on_a_200_token_text_takes_under_a_frame(chromium, url, lm_regist
     # after the run, the last step: every picture moved there, the heatmap fully revealed
     assert pg.inner_text("#pos").startswith(f"step {n} / {n}")
     assert pg.get_attribute("#heatmap", "data-shown") == str(n)
-    assert pg.evaluate("document.querySelectorAll('#heatmap rect, #gates rect[data-v]').length") < 400
+    assert (
+        pg.evaluate("document.querySelectorAll('#heatmap rect, #gates rect[data-v]').length") < 400
+    )
     # stepping back one re-veils exactly one column
     pg.keyboard.press("ArrowLeft")
     assert pg.get_attribute("#heatmap", "data-shown") == str(n - 1)
