@@ -262,6 +262,17 @@ def test_phone_width(chromium, explorer_url):
     assert wide <= 392
     pg.click("#fwd")
     assert pg.inner_text("#pos").startswith("step 2")
+    # a compact mini-player stays in view far down the page: ◀ ▶ and the current word
+    pg.evaluate("document.getElementById('gates-card').scrollIntoView()")
+    bar = pg.evaluate(
+        """() => { const r = document.querySelector('.player-bar').getBoundingClientRect();
+        const b = document.getElementById('fwd').getBoundingClientRect();
+        return [r.top, r.height, b.top, b.bottom]; }"""
+    )
+    assert bar[0] == pytest.approx(0, abs=1) and bar[1] <= 100 and 0 <= bar[2] < bar[3] <= 100
+    pg.click("#fwd")
+    assert pg.inner_text("#pos").startswith("step 3") and pg.is_visible("#pos")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 392
     pg.screenshot(path=str(ARTIFACTS / "explorer_phone.png"), full_page=True)
     pg.close()
 
