@@ -58,3 +58,27 @@ def test_rounds_play_real_held_out_sentences_only(client):
     g = client.app.state.game_store.get(st["session"])
     assert len(g.texts) == 10
     assert all(t in held and t not in train for t in g.texts), g.texts
+
+
+def test_memory_curve_has_enough_items_and_standard_errors(client):
+    from rnnlab.serve.game.memory import CURVE_ITEMS
+
+    c = client.get("/api/game/memory/curve?kind=agreement").json()
+    assert c["items"] == CURVE_ITEMS >= 40
+    for m in c["models"]:
+        for k in ("accuracy", "paired"):  # a share over n items: SE = sqrt(a (1 - a) / n)
+            want = [(a * (1 - a) / CURVE_ITEMS) ** 0.5 for a in m[k]]
+            assert m[f"{k}_se"] == pytest.approx(want, abs=1e-4)
+        assert all(0 <= s <= 1 for s in m["effect_se"])
+
+
+def test_a_memory_answer_scores_only_when_it_depends_on_the_clue(client):
+    for level in range(5):
+        r = client.post(
+            "/api/game/memory/answer",
+            json={"kind": "agreement", "level": level, "seed": 3, "choice": "is"},
+        ).json()
+        for m in r["models"]:
+            depends = m["probs"][r["answer"]] > m["other_clue"]
+            assert m["pick_correct"] == (m["pick"] == r["answer"])
+            assert m["correct"] == (m["pick_correct"] and depends)

@@ -188,7 +188,8 @@ class MemoryPick(ModelName):
         default_factory=list, description="words of the prompt this model reads as <unk>"
     )
     pick: str | None = None
-    correct: bool | None = None
+    correct: bool | None = Field(None, description="right, and only because of the clue")
+    pick_correct: bool | None = Field(None, description="right, whatever the reason")
     probs: dict[str, float] | None = None
     other_clue: float | None = None
     error: str | None = None
@@ -208,9 +209,12 @@ class MemoryResult(Out):
 
 class MemoryCurveModel(ModelName):
     accuracy: list[float] | None = None
+    accuracy_se: list[float] | None = Field(None, description="standard error per level")
     p_right: list[float] | None = None
     paired: list[float] | None = None
+    paired_se: list[float] | None = None
     effect: list[float] | None = None
+    effect_se: list[float] | None = None
     error: str | None = None
 
 
