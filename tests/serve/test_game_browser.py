@@ -195,6 +195,8 @@ def test_memory_challenge_and_hidden_state(server, page):
     page.screenshot(path=str(ART / "hidden-question.png"), full_page=True)
     page.click("#hid-q button[type=submit]")
     expect(page.locator("#hid-result")).to_contain_text("All facts:")
+    expect(page.locator("#hid-newest")).to_contain_text("always stores the newest fact")
+    expect(page.locator("#hid-tally")).to_contain_text("of 1 right")
     page.screenshot(path=str(ART / "hidden-result.png"), full_page=True)
 
 

@@ -82,3 +82,18 @@ def test_a_memory_answer_scores_only_when_it_depends_on_the_clue(client):
             depends = m["probs"][r["answer"]] > m["other_clue"]
             assert m["pick_correct"] == (m["pick"] == r["answer"])
             assert m["correct"] == (m["pick_correct"] and depends)
+
+
+def test_hidden_state_games_force_forgetting():
+    from rnnlab.serve.game.hidden import MIN_BACK, hidden_facts, newest_answer
+
+    far = 0
+    for seed in range(100):
+        facts, key = hidden_facts(10, seed)
+        last = max(i for i, (k, _) in enumerate(facts) if k == key)
+        far += len(facts) - 1 - last >= MIN_BACK
+    assert far >= 80  # the asked fact is 4 or more facts back in most games
+    # the newest-fact memory, by hand: 3 slots, A pushed out by B, C, D
+    facts = [("A", 1), ("B", 2), ("C", 3), ("B", 4), ("D", 5)]
+    assert newest_answer(facts, 3, "A") is None and newest_answer(facts, 3, "B") == 4
+    assert newest_answer(facts, 4, "A") == 1

@@ -256,3 +256,6 @@ class HiddenResult(Out):
     distance: int
     keys_after: int
     slots: int
+    newest: int | None = Field(
+        None, description="what a memory that always stores the newest fact answers (None: lost)"
+    )
