@@ -79,3 +79,12 @@ def test_every_page_declares_an_icon(api_client):
     for path in ["/", *[p for _, p, _ in PAGES]]:
         html = api_client.get(path).text
         assert '<link rel="icon"' in html, path
+
+
+def test_memory_lab_names_no_server_path_and_says_how_to_train(api_client, tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_MEMORY_SWEEP", str(tmp_path / "deep" / "sweep.json"))
+    r = api_client.get("/api/memory/sweep")
+    assert r.json()["available"] is False and str(tmp_path) not in r.text
+    assert "rnnlab memory sweep" in r.json()["how"]
+    page = api_client.get("/static/memory.js").text
+    assert "underflow" in page and "Adding problem" in page

@@ -132,3 +132,22 @@ def test_keyboard_url_and_small_defects(chromium, url):
     pg.wait_for_selector("#gen-live:has-text('temperature 1.6')")
     assert errors == []
     pg.close()
+
+
+def test_memory_lab_explains_its_tasks_and_how_to_train(chromium, url, tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_MEMORY_SWEEP", str(tmp_path / "none.json"))
+    pg = chromium.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(url + "/memory")
+    pg.wait_for_selector("#mem-legend span", timeout=20000)
+    assert pg.inner_text("#task-explain").startswith("Adding problem")
+    pg.wait_for_selector("#sweep-how:not([hidden])")
+    assert "rnnlab memory sweep" in pg.inner_text("#sweep-how")
+    # x ticks at round numbers (T=100: 0, 20, ..., 80)
+    ticks = pg.evaluate(
+        "[...document.querySelectorAll('#mem-chart text')].map((t) => t.textContent)"
+    )
+    assert {"0", "20", "40", "60", "80"} <= set(ticks)
+    assert errors == []
+    pg.close()
