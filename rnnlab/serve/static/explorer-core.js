@@ -54,14 +54,27 @@ document.addEventListener("focusout", () => { $("tooltip").hidden = true; });
 
 export const hiddenOf = (tr, l = S.layer, d = S.dir) => tr.hidden[Math.min(l, tr.layers - 1)][Math.min(d, tr.directions - 1)];
 
-// scroll a wide diagram so that the current step stays in view
+// scroll a wide diagram so that the current step stays in view. Queued and done together in
+// the next animation frame: reading a box's size right after a step's writes would force a
+// layout per diagram; read together they cost one.
+const pending = new Map();
 export function keepVisible(svg, x, w) {
   const box = svg.closest(".scroll");
   if (!box) return;
-  const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width") || 1) || 1;
-  const a = x * scale, b = (x + w) * scale;
-  if (a < box.scrollLeft) box.scrollLeft = Math.max(0, a - 20);
-  else if (b > box.scrollLeft + box.clientWidth) box.scrollLeft = b - box.clientWidth + 20;
+  if (!pending.size) requestAnimationFrame(flushVisible);
+  pending.set(box, [svg, x, w]);
+}
+function flushVisible() {
+  const todo = [...pending];
+  pending.clear();
+  const read = todo.map(([box, [svg, x, w]]) => {
+    const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width") || 1) || 1;
+    return [box, x * scale, (x + w) * scale, box.scrollLeft, box.clientWidth];
+  });
+  for (const [box, a, b, left, width] of read) {
+    if (a < left) box.scrollLeft = Math.max(0, a - 20);
+    else if (b > left + width) box.scrollLeft = b - width + 20;
+  }
 }
 export const sub = (t) => String(t + 1).split("").map((c) => "₀₁₂₃₄₅₆₇₈₉"[Number(c)]).join("");
 
