@@ -35,16 +35,11 @@ TIMING = f"(n) => (window.explorerTiming ? window.explorerTiming(n) : ({KEYS})(n
 
 def text_for(lm, n: int) -> str:
     """Held-out text the model reads as ``n`` tokens at most (its start step included)."""
-    from rnnlab.data.builtin import sentences
+    from rnnlab.data.builtin import heldout_run
 
     if lm.tokenizer.level == "char":
         return lm.heldout_text()[: n - 1]
-    out: list[str] = []
-    for s in sentences("val"):
-        if len(lm.tokenizer.encode(" ".join([*out, s]))) > n - 1:
-            break
-        out.append(s)
-    return " ".join(out)
+    return heldout_run(lm.tokenizer.encode, n - 1)
 
 
 def serve(app) -> str:

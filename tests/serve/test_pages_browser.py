@@ -8,22 +8,12 @@ import statistics
 
 import pytest
 
-from rnnlab.data.builtin import sentences
+from rnnlab.data.builtin import heldout_run
 from rnnlab.serve.analysis import MAX_TOKENS
 
 pytestmark = pytest.mark.browser
 
 STEP_GOAL_MS = 16.0
-
-
-def long_text(lm, n: int) -> str:
-    """Held-out sentences joined until the model reads ``n`` tokens (its start step included)."""
-    words: list[str] = []
-    for s in sentences("val"):
-        if len(lm.tokenizer.encode(" ".join([*words, s]))) > n - 1:
-            break
-        words.append(s)
-    return " ".join(words)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +22,7 @@ def url(explorer_app, serve):
 
 
 def test_a_step_on_a_200_token_text_takes_under_a_frame(chromium, url, lm_registry):
-    text = long_text(lm_registry.get("lstm"), MAX_TOKENS)
+    text = heldout_run(lm_registry.get("lstm").tokenizer.encode, MAX_TOKENS - 1)  # + start
     pg = chromium.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
