@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: setup test demo demo-models lint format bench clean
+.PHONY: setup test demo demo-models lint format bench docs check-dist clean
 
 setup: $(STAMP)
 
@@ -42,5 +42,14 @@ format: setup
 bench: setup
 	$(BIN)/rnnlab bench engine
 
+# the documentation site, offline, into site/ (warnings are errors: broken links fail)
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# build the sdist and the wheel, install the wheel into a fresh venv outside the tree and
+# run `rnnlab --version`, a tiny `lm train` and `rnnlab demo` from it (.ci/check_dist.py)
+check-dist: setup
+	$(BIN)/python .ci/check_dist.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache site dist

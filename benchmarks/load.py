@@ -2,6 +2,12 @@
 ``/api/trace`` requests; reports errors, p50/p99 latency and requests/s as a markdown row.
 
     python benchmarks/load.py [--concurrency 200] [--seconds 5] [--run RUN_DIR]
+        [--max-wait 0.6] [--compare]
+
+Admission control (issue 25): ``--max-wait S`` is the server's option (0 = queue without
+limit); answers ``503`` with ``Retry-After`` are counted as *refused*, not as errors, and the
+latency percentiles are those of the accepted requests. ``--compare`` runs the same load
+with admission off and on, side by side.
 
 Without ``--run`` it first trains a small word-level GRU (2 x 64) on the built-in corpus for
 a few seconds. The server runs in its own process (``python -m rnnlab serve RUN --host
@@ -29,6 +35,11 @@ import httpx
 import numpy as np
 
 SENTENCE = "the children walked to the park and played in the sun"
+# the issue's 20-word sentence (words of the shipped models' Tatoeba English)
+SENTENCE_20 = (
+    "tom said that he would like to go to the beach with his friends next week if the "
+    "weather is good"
+)
 
 
 def train_small(out: Path) -> Path:
@@ -44,9 +55,9 @@ def train_small(out: Path) -> Path:
     return out
 
 
-def start_server(run: Path, port: int) -> subprocess.Popen:
+def start_server(run: Path, port: int, max_wait: float) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "rnnlab", "serve", str(run), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port)]
+    cmd += ["--port", str(port), "--max-wait", str(max_wait)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -66,11 +77,13 @@ async def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> 
             await asyncio.sleep(0.1)
 
 
-async def load(base: str, model: str, concurrency: int, seconds: float) -> dict:
-    """``concurrency`` clients, each with one request in flight, for ``seconds``."""
-    body = {"model": model, "text": SENTENCE, "k": 5}
+async def load(base: str, model: str, concurrency: int, seconds: float, text: str) -> dict:
+    """``concurrency`` clients, each with one request in flight, for ``seconds``; a client
+    refused with 503 waits the Retry-After it was given, as a polite client does."""
+    body = {"model": model, "text": text, "k": 5}
     lat: list[float] = []
     errors: dict[str, int] = {}
+    refused = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     timeout = httpx.Timeout(60.0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as c:
@@ -81,10 +94,15 @@ async def load(base: str, model: str, concurrency: int, seconds: float) -> dict:
         stop = time.monotonic() + seconds
 
         async def client() -> None:
+            nonlocal refused
             while time.monotonic() < stop:
                 t = time.perf_counter()
                 try:
                     r = await c.post("/api/trace", json=body)
+                    if r.status_code == 503 and r.headers.get("retry-after"):
+                        refused += 1
+                        await asyncio.sleep(float(r.headers["retry-after"]))
+                        continue
                     ok = r.status_code == 200 and len(r.json()["tokens"]) > 5
                     why = f"HTTP {r.status_code}" if not ok else ""
                 except (httpx.HTTPError, ValueError, KeyError) as e:
@@ -99,7 +117,8 @@ async def load(base: str, model: str, concurrency: int, seconds: float) -> dict:
         wall = time.perf_counter() - t0
     a = np.asarray(lat) * 1000
     return {
-        "requests": len(lat) + sum(errors.values()),
+        "requests": len(lat) + sum(errors.values()) + refused,
+        "refused": refused,
         "errors": errors,
         "wall_s": wall,
         "rps": len(lat) / wall,
@@ -109,38 +128,56 @@ async def load(base: str, model: str, concurrency: int, seconds: float) -> dict:
     }
 
 
+def serve_and_load(run: Path, a: argparse.Namespace, max_wait: float) -> dict:
+    from rnnlab.serve.server import free_port
+
+    port = free_port(0)
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(run, port, max_wait)
+    try:
+        asyncio.run(wait_ready(base, proc))
+        text = SENTENCE_20 if a.long else SENTENCE
+        if a.warmup:  # the server warms its models' held-out statistics in a thread at start
+            asyncio.run(load(base, run.resolve().name, 4, a.warmup, text))
+        return asyncio.run(load(base, run.resolve().name, a.concurrency, a.seconds, text))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--run", type=Path, default=None, help="an lm run (default: train one)")
+    ap.add_argument("--max-wait", type=float, default=0.6, help="the server's --max-wait")
+    ap.add_argument("--compare", action="store_true", help="admission off, then on")
+    ap.add_argument("--long", action="store_true", help="the 20-word sentence")
+    ap.add_argument("--warmup", type=float, default=8.0, help="seconds of load not counted")
     a = ap.parse_args()
-    from rnnlab.serve.server import free_port
-
+    waits = [0.0, a.max_wait] if a.compare else [a.max_wait]
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         run = a.run or train_small(Path(tmp) / "load-gru")
-        port = free_port(0)
-        base = f"http://127.0.0.1:{port}"
-        proc = start_server(run, port)
-        try:
-            asyncio.run(wait_ready(base, proc))
-            res = asyncio.run(load(base, run.resolve().name, a.concurrency, a.seconds))
-        finally:
-            proc.terminate()
-            proc.wait(10)
-    errs = sum(res["errors"].values())
+        for w in waits:
+            rows.append((w, serve_and_load(run, a, w)))
     cpu = f"{os.cpu_count()}-core {platform.machine()}"
+    print(f"{cpu}; affinity {sorted(os.sched_getaffinity(0))}; load {os.getloadavg()[0]:.2f}")
     print(
-        f"{res['requests']} requests in {res['wall_s']:.1f} s, {errs} errors "
-        f"{res['errors'] or ''}; {cpu}; affinity {sorted(os.sched_getaffinity(0))}"
+        "| --max-wait | concurrency | duration | requests | refused (503) | errors | "
+        "served/s | p50 | p99 | max |"
     )
-    print("| concurrency | duration | requests | errors | requests/s | p50 | p99 | max |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {a.concurrency} | {res['wall_s']:.1f} s | {res['requests']} | {errs} "
-        f"| {res['rps']:.0f} | {res['p50_ms']:.0f} ms | {res['p99_ms']:.0f} ms "
-        f"| {res['max_ms']:.0f} ms |"
-    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    errs = 0
+    for w, res in rows:
+        e = sum(res["errors"].values())
+        errs += e
+        share = res["refused"] / max(1, res["requests"])
+        print(
+            f"| {w:g} | {a.concurrency} | {res['wall_s']:.1f} s | {res['requests']} | "
+            f"{res['refused']} ({share:.0%}) | {e} | {res['rps']:.0f} | {res['p50_ms']:.0f} ms | "
+            f"{res['p99_ms']:.0f} ms | {res['max_ms']:.0f} ms |"
+        )
     if errs:
         raise SystemExit(1)
 

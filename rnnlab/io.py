@@ -47,6 +47,12 @@ def read_text(path: str | Path, what: str = "text file") -> str:
     return text.lstrip("\ufeff")
 
 
+def rnnlab_home() -> Path:
+    """Where rnnlab keeps its caches (compiled kernels, live-trained demo models, builds):
+    ``$RNNLAB_HOME``, else ``~/.cache/rnnlab``."""
+    return Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser()
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
     path = Path(path)

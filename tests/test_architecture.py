@@ -23,6 +23,8 @@ FORBIDDEN = {
     "train": ("tasks", "serve", "cli"),
     "tasks": ("serve", "cli"),
     "serve": ("train", "cli"),
+    # rnnlab/inspect.py: the public face of rnnlab.tasks.inspect (re-exports, loaded lazily)
+    "inspect": ("train", "serve", "cli"),
 }
 
 

@@ -330,14 +330,22 @@ class _TorchRecurrent(Recurrent):
 
     def _native(self, x: Any, state: Any, time_major: bool = False):
         # torch.nn's own forward (fused kernels, packed sequences, cuDNN on GPU), for this
-        # call on weight_drop's masked weights and in the time-major layout if asked
-        flat, saved, bf = options.native_weights(self), self._flat_weights, self.batch_first
-        self._flat_weights = flat if flat is not None else saved
-        self.batch_first = bf and not time_major
-        try:
-            return self._torch_cls.forward(self, x, state)
-        finally:
-            self._flat_weights, self.batch_first = saved, bf
+        # call on weight_drop's masked weights and in the time-major layout if asked. The
+        # layout is changed on the tensor, never on the module: a served model runs in many
+        # threads at once, and flipping self.batch_first for one call garbled the others
+        flip = time_major and self.batch_first and not isinstance(x, PackedSequence)
+        if flip:
+            x = x.transpose(0, 1)
+        flat = options.native_weights(self)  # None unless training with weight_drop
+        if flat is None:
+            out, h = self._torch_cls.forward(self, x, state)
+        else:
+            saved, self._flat_weights = self._flat_weights, flat
+            try:
+                out, h = self._torch_cls.forward(self, x, state)
+            finally:
+                self._flat_weights = saved
+        return (out.transpose(0, 1) if flip else out), h
 
     def _state_sizes(self) -> tuple[int, int]:
         hs = self.proj_size if getattr(self, "proj_size", 0) else self.hidden_size

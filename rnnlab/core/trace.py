@@ -22,6 +22,8 @@ class Trace:
       minGRU ``z``; minLSTM ``f, i``);
     * ``grad_h[l][d]``: (B, T, H) total dL/dh_t (through every later step) when ``grad_of`` was
       given, else ``None``;
+    * ``grad_input``: dL/d input, the layer's input layout (same conditions), e.g. how much each
+      earlier token's embedding matters for the loss;
     * ``grad_c[l][d]``: (B, T, H) total dL/dc_t of an LSTM's cell state (same conditions);
       ``None`` for cells without one;
     * ``output``, ``h_n``: what ``forward`` returned.
@@ -38,6 +40,7 @@ class Trace:
     lengths: Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     grad_c: list[list[Tensor]] | None = None
+    grad_input: Tensor | None = None
 
     @property
     def num_layers(self) -> int:
@@ -76,6 +79,7 @@ def record_trace(m: Any, input: Tensor, hx: Any, lengths: Tensor | None, grad_of
     ``Recorder`` per layer and direction, then gather what they saw into a ``Trace``."""
     if isinstance(input, PackedSequence):
         input, lengths = pad_packed_sequence(input, batch_first=m.batch_first)
+    grad_input = None
     recs = [[Recorder() for _ in range(m.num_directions)] for _ in range(m.num_layers)]
     x = input.detach().requires_grad_(grad_of is not None)
     with torch.set_grad_enabled(grad_of is not None):
@@ -86,6 +90,7 @@ def record_trace(m: Any, input: Tensor, hx: Any, lengths: Tensor | None, grad_of
                 raise ValueError("grad_of must return a scalar tensor (the loss)")
             probes = [r.probe for layer in recs for r in layer if r.probe is not None]
             grads = torch.autograd.grad(loss, [x, *probes], allow_unused=True)
+            grad_input = torch.zeros_like(x) if grads[0] is None else grads[0]
             it = iter(grads[1:])
             for layer in recs:
                 for r in layer:
@@ -125,5 +130,5 @@ def record_trace(m: Any, input: Tensor, hx: Any, lengths: Tensor | None, grad_of
     detach = lambda h: tuple(s.detach() for s in h) if isinstance(h, tuple) else h.detach()  # noqa: E731
     return Trace(
         hidden, gates, grad_h, output.detach(), detach(h_n), lengths_t, {"cell": m.cell},
-        grad_c,
+        grad_c, grad_input,
     )  # fmt: skip

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnnlab.data.augment import vtlp_warp
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_bytes, check_file
 
@@ -157,9 +158,15 @@ def mel_to_hz(m: np.ndarray | float) -> np.ndarray:
 
 
 def mel_filterbank(
-    n_mels: int, n_fft: int, rate: int, fmin: float = 20.0, fmax: float | None = None
+    n_mels: int,
+    n_fft: int,
+    rate: int,
+    fmin: float = 20.0,
+    fmax: float | None = None,
+    warp: float = 1.0,
 ) -> Tensor:
-    """(n_fft // 2 + 1, n_mels) triangular filters, equally spaced on the mel scale, peak 1."""
+    """(n_fft // 2 + 1, n_mels) triangular filters, equally spaced on the mel scale, peak 1;
+    ``warp`` != 1 reads the spectrum through a VTLP frequency warp (``augment.vtlp_warp``)."""
     fmax = rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= rate / 2:
         raise InputError(
@@ -167,6 +174,8 @@ def mel_filterbank(
         )
     edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
     freqs = np.linspace(0, rate / 2, n_fft // 2 + 1)[:, None]
+    if warp != 1.0:
+        freqs = vtlp_warp(freqs, warp, rate / 2)
     lo, mid, hi = edges[None, :-2], edges[None, 1:-1], edges[None, 2:]
     up = (freqs - lo) / (mid - lo)
     down = (hi - freqs) / (hi - mid)
@@ -216,13 +225,20 @@ def power_spectrogram(x: np.ndarray | Tensor, win: int = 200, hop: int = 80) -> 
 _FB_CACHE: dict[tuple, Tensor] = {}
 
 
-def features(x: np.ndarray | Tensor, cfg: FeatureConfig = FeatureConfig()) -> Tensor:
+def features(
+    x: np.ndarray | Tensor, cfg: FeatureConfig = FeatureConfig(), warp: float = 1.0
+) -> Tensor:
     """(frames, cfg.dim) log-mel or MFCC features of mono samples at ``cfg.rate``, normalised
-    per utterance (each channel to zero mean, unit variance)."""
+    per utterance (each channel to zero mean, unit variance); ``warp``: a VTLP factor
+    (training augmentation; 1 = none)."""
     key = (cfg.n_mels, cfg.win, cfg.rate, cfg.fmin, cfg.fmax)
-    if key not in _FB_CACHE:
-        _FB_CACHE[key] = mel_filterbank(cfg.n_mels, cfg.win, cfg.rate, cfg.fmin, cfg.fmax)
-    feats = torch.log(power_spectrogram(x, cfg.win, cfg.hop) @ _FB_CACHE[key] + 1e-6)
+    if warp != 1.0:  # a fresh factor per utterance: not worth caching
+        fb = mel_filterbank(cfg.n_mels, cfg.win, cfg.rate, cfg.fmin, cfg.fmax, warp)
+    else:
+        fb = _FB_CACHE.get(key)
+        if fb is None:
+            fb = _FB_CACHE[key] = mel_filterbank(*key)
+    feats = torch.log(power_spectrogram(x, cfg.win, cfg.hop) @ fb + 1e-6)
     if cfg.kind == "mfcc":
         feats = feats @ dct_matrix(cfg.n_mels, cfg.n_mfcc)
     return normalize(feats)

@@ -17,7 +17,7 @@ from rnnlab.serve import analysis, cards
 from rnnlab.serve import gradients as grads
 from rnnlab.serve import schemas as S
 from rnnlab.serve.deps import Registry, model_in, model_named, path_model
-from rnnlab.serve.registry import LoadedModel
+from rnnlab.serve.registry import LoadedModel, ModelUnavailable
 
 router = APIRouter(prefix="/api")
 # conditional keys (a neuron without held-out text has ``note``, not ``mean``) stay absent
@@ -28,9 +28,16 @@ _sparse = {"response_model_exclude_unset": True}
 def models(reg: Registry) -> dict[str, Any]:
     out = []
     for n in reg.names():
-        lm = reg.get(n)
+        try:
+            lm = reg.get(n)
+        except ModelUnavailable:
+            continue  # now listed below
         out.append({**lm.listing(), **lm.info})
-    return {"models": out, "limits": {"chars": analysis.MAX_CHARS, "tokens": analysis.MAX_TOKENS}}
+    return {
+        "models": out,
+        "limits": {"chars": analysis.MAX_CHARS, "tokens": analysis.MAX_TOKENS},
+        "unavailable": [{"name": n, "reason": r} for n, r in reg.unavailable.items()],
+    }
 
 
 @router.get("/models/{name}", response_model=S.Card)

@@ -4,7 +4,8 @@ game (``game.router``) and the per-task pages (``views/*.py``), each an ``APIRou
 ``Conflict`` → 409), another ``RnnlabError`` → 500, an invalid body → 422 with a readable message.
 
 Every response goes through ``guard.Guard``: a body-size limit (64 KiB; the speech upload has
-its own), a per-request time limit and security headers (a CSP allowing this origin only).
+its own), a per-request time limit and security headers (a CSP allowing this origin only); the
+model endpoints also through ``admission.Admission`` (a bounded line, 503 + Retry-After past it).
 
 >>> app = create_app(registry)         # doctest: +SKIP
 >>> uvicorn.run(app, host="127.0.0.1", port=8765)   # doctest: +SKIP
@@ -20,12 +21,14 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from rnnlab.errors import InputError, RnnlabError
+from rnnlab.serve.admission import Admission
 from rnnlab.serve.api import router as api_router
+from rnnlab.serve.config import MAX_WAIT_S
 from rnnlab.serve.game.router import router as game_router
 from rnnlab.serve.game.store import Conflict, NotFound
 from rnnlab.serve.guard import MAX_BODY, REQUEST_TIMEOUT_S, Guard
 from rnnlab.serve.registry import ModelRegistry
-from rnnlab.serve.views import memory, speech, translate
+from rnnlab.serve.views import inside, memory, playground, speech, translate
 
 STATIC = Path(__file__).with_name("static")
 # the pages besides the explorer, in nav-bar order: (router, path, nav label)
@@ -34,6 +37,8 @@ PAGES: list[tuple[APIRouter, str, str]] = [
     (translate.router, "/translate", "Translate"),
     (speech.router, "/speech", "Speech"),
     (memory.router, "/memory", "Memory"),
+    (inside.router, "/inside", "Inside"),
+    (playground.router, "/playground", "Playground"),
 ]
 BODY_LIMITS = {**speech.BODY_LIMITS}  # routes allowed more than max_body (the WAV upload)
 
@@ -48,11 +53,13 @@ def create_app(
     *,
     max_body: int = MAX_BODY,
     request_timeout: float = REQUEST_TIMEOUT_S,
+    max_wait: float = MAX_WAIT_S,
 ) -> FastAPI:
     """The app serving ``registry``'s models; kept at ``app.state.registry``.
 
     ``max_body``: largest request body in bytes (413 above); ``request_timeout``: seconds
-    before a request is answered with 503 (0 = no limit).
+    before a request is answered with 503 (0 = no limit); ``max_wait``: seconds of queued
+    work past which a model request is refused with 503 + Retry-After (0 = never).
     """
     # no Swagger page: it loads its script and styles from a CDN, which the CSP forbids
     # (the schema stays at /openapi.json)
@@ -95,5 +102,6 @@ def create_app(
         return RedirectResponse("/")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(Admission, max_wait=max_wait)  # inside Guard: its 503s get the headers
     app.add_middleware(Guard, max_body=max_body, body_limits=BODY_LIMITS, timeout=request_timeout)
     return app

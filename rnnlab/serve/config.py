@@ -17,6 +17,7 @@ from rnnlab.errors import InputError
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"  # this machine only: the explorer has no login
 REQUEST_TIMEOUT_S = 30.0
+MAX_WAIT_S = 0.6  # the admission line (serve/admission.py): p99 goal 1 s on 2 cores
 
 
 @dataclass
@@ -33,6 +34,15 @@ class ServeOptions(Settings):
         "--request-timeout",
     )
 
+    max_wait: float = setting(
+        MAX_WAIT_S,
+        "Refuse a model request with 503 + Retry-After when more than this many seconds of "
+        "work wait ahead of it (0 = queue without limit).",
+        "--max-wait",
+    )
+
     def check(self) -> None:
         if not 0 <= self.request_timeout < math.inf:
             raise InputError(f"--request-timeout must be >= 0, got {self.request_timeout}")
+        if not 0 <= self.max_wait < math.inf:
+            raise InputError(f"--max-wait must be >= 0 seconds, got {self.max_wait}")

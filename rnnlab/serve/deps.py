@@ -1,5 +1,5 @@
 """FastAPI dependencies of the explorer: the app's model registry, the model a request names
-(404 listing the models there are) and the game's session store.
+(404 listing the models there are), the game's session store and the playground's runs.
 
 >>> @router.post("/api/trace")                                          # doctest: +SKIP
 ... def trace(req: TraceRequest, lm: LoadedModel = model_in(TraceRequest)): ...
@@ -8,13 +8,15 @@
 # no `from __future__ import annotations` here: FastAPI reads the body type of the dependency
 # ``model_in`` builds from the live annotation, which a string could not name
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from rnnlab.serve.game.store import SessionStore
-from rnnlab.serve.registry import LoadedModel, ModelRegistry
+from rnnlab.serve.registry import LoadedModel, ModelRegistry, ModelUnavailable
+from rnnlab.tasks.playground.worker import Manager
 
 
 def get_registry(request: Request) -> ModelRegistry:
@@ -26,9 +28,11 @@ Registry = Annotated[ModelRegistry, Depends(get_registry)]
 
 
 def model_named(reg: ModelRegistry, name: str) -> LoadedModel:
-    """The model ``name``, or a 404 listing the models."""
+    """The model ``name``; a 404 listing the models, or 503 with the reason it cannot load."""
     try:
         return reg.get(name)
+    except ModelUnavailable as e:
+        raise HTTPException(503, str(e)) from None
     except KeyError:
         raise HTTPException(
             404, f"unknown model {name!r}; available models: {', '.join(reg.names()) or 'none'}"
@@ -50,12 +54,25 @@ def model_in(schema: type[BaseModel]) -> Any:
     return Depends(dep)
 
 
-def get_store(request: Request) -> SessionStore:
-    """The game's session store, made on first use (a test may put its own there)."""
+def _on_app(request: Request, name: str, make: Callable[[], Any]) -> Any:
+    """``app.state.<name>``, made by ``make()`` on first use (a test may put its own there)."""
     state = request.app.state
-    if getattr(state, "game_store", None) is None:
-        state.game_store = SessionStore()
-    return state.game_store
+    if getattr(state, name, None) is None:
+        setattr(state, name, make())
+    return getattr(state, name)
+
+
+def get_store(request: Request) -> SessionStore:
+    """The game's session store."""
+    return _on_app(request, "game_store", SessionStore)
 
 
 Store = Annotated[SessionStore, Depends(get_store)]
+
+
+def get_playground(request: Request) -> Manager:
+    """The playground's runs (``rnnlab.tasks.playground.worker.Manager``)."""
+    return _on_app(request, "playground", Manager)
+
+
+Playground = Annotated[Manager, Depends(get_playground)]

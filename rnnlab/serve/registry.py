@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rnnlab.errors import RnnlabError
 from rnnlab.serve.contract import ExplorableModel
 from rnnlab.tasks.lm.data import heldout_text
 from rnnlab.tasks.runs import load_explorable
@@ -96,13 +98,34 @@ class LoadedModel:
         return self.heldout
 
 
+class ModelUnavailable(RnnlabError):
+    """A registered model whose files cannot be loaded (corrupt, missing, of another kind):
+    the server lists it with the reason and serves the others."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"model {name!r} is unavailable: {reason}")
+        self.name, self.reason = name, reason
+
+
+def _reason(e: Exception, run_dir: Path | None) -> str:
+    """What went wrong, without the server's paths (a page shows it)."""
+    msg = str(e) or type(e).__name__
+    if run_dir is not None:
+        for p in sorted({str(run_dir.resolve()), str(run_dir)}, key=len, reverse=True):
+            msg = msg.replace(p, "the model's folder")
+    msg = re.sub(r"(?:/[\w.\-]+){2,}", lambda m: Path(m.group()).name, msg)  # other paths
+    return msg.split("\n")[0][:300]
+
+
 class ModelRegistry:
-    """Name → model, loaded on first ``get`` (thread-safe). Unknown names raise ``KeyError``."""
+    """Name → model, loaded on first ``get`` (thread-safe). Unknown names raise ``KeyError``;
+    a model that fails to load raises ``ModelUnavailable`` and leaves ``names()``."""
 
     def __init__(self) -> None:
         self._specs: dict[str, dict[str, Any]] = {}
         self._loaded: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
+        self.unavailable: dict[str, str] = {}  # name -> why it could not be loaded
 
     def add_run(
         self,
@@ -152,10 +175,19 @@ class ModelRegistry:
         }
 
     def names(self, causal_only: bool = False) -> list[str]:
-        """Registered names in registration order (``causal_only``: next-word models only)."""
+        """Registered names in registration order, less the unavailable ones
+        (``causal_only``: next-word models only)."""
+        names = [n for n in self._specs if n not in self.unavailable]
         if not causal_only:
-            return list(self._specs)
-        return [n for n in self._specs if self.get(n).causal]
+            return names
+        out = []
+        for n in names:
+            try:
+                if self.get(n).causal:
+                    out.append(n)
+            except ModelUnavailable:
+                pass
+        return out
 
     def __contains__(self, name: str) -> bool:
         return name in self._specs
@@ -167,10 +199,16 @@ class ModelRegistry:
         """The loaded model ``name``; ``KeyError`` for an unknown name."""
         if name not in self._specs:
             raise KeyError(name)
+        if name in self.unavailable:
+            raise ModelUnavailable(name, self.unavailable[name])
         with self._lock:
             if name not in self._loaded:
                 spec = self._specs[name]
-                model = load_explorable(spec["run_dir"])
+                try:
+                    model = load_explorable(spec["run_dir"])
+                except Exception as e:  # a corrupt file must not take the server down
+                    self.unavailable[name] = _reason(e, spec["run_dir"])
+                    raise ModelUnavailable(name, self.unavailable[name]) from None
                 model.eval()
                 config = dict(model.config)
                 heldout = spec["heldout"]
@@ -188,7 +226,12 @@ class ModelRegistry:
                 )
             return self._loaded[name]
 
-    def load_all(self) -> None:
-        """Load every model now (so the first request is fast and errors show at start)."""
-        for n in self._specs:
-            self.get(n)
+    def load_all(self) -> dict[str, str]:
+        """Load every model now (so the first request is fast and errors show at start);
+        returns the ones that could not be loaded, with the reason."""
+        for n in list(self._specs):
+            try:
+                self.get(n)
+            except ModelUnavailable:
+                pass
+        return dict(self.unavailable)

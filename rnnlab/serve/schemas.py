@@ -99,9 +99,15 @@ class Limits(Out):
     tokens: int
 
 
+class UnavailableModel(Out):
+    name: str
+    reason: str
+
+
 class Models(Out):
     models: list[ModelEntry]
     limits: Limits
+    unavailable: list[UnavailableModel] = []  # models whose files could not be loaded
 
 
 class Step(Out):

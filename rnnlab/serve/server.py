@@ -56,6 +56,8 @@ def warm_in_background(reg: ModelRegistry) -> None:
 def run_explorer(reg: ModelRegistry, opts: ServeOptions) -> None:
     """Load every model of ``reg`` (clear errors before the server starts), then serve them."""
     opts.check()
-    reg.load_all()
+    for name, why in reg.load_all().items():
+        print(f"warning: model {name} is unavailable ({why}); serving the others", flush=True)
     warm_in_background(reg)
-    serve(create_app(reg, request_timeout=opts.request_timeout), port=opts.port, host=opts.host)
+    app = create_app(reg, request_timeout=opts.request_timeout, max_wait=opts.max_wait)
+    serve(app, port=opts.port, host=opts.host)

@@ -37,7 +37,16 @@ ADDED = {
         "--layer-norm --no-layer-norm": "issue 22 (the engine's layer_norm in lm train)",
         "--tokenizer": "issue 22 (whitespace tokenizer for pre-tokenised corpora such as PTB)",
     },
-    "demo": {o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
+    "demo": {
+        **{o: "issue 17 (rebuild the shipped models)" for o in ("--build", "--only", "--data")},
+        "--max-wait": "issue 25 (admission control: 503 + Retry-After past the line)",
+    },
+    "serve": {"--max-wait": "issue 25 (admission control: 503 + Retry-After past the line)"},
+    "speech train": {"--augment": "issue 26 (voice augmentation for unseen speakers)"},
+    "translate train": {
+        o: "issue 26 (subword translation: no unknown source words)"
+        for o in ("--tokenizer", "--vocab-size")
+    },
 }
 
 

@@ -38,6 +38,9 @@ REPLIES = {
     ("post", "/api/game/hidden/new"): "HiddenStarted",
     ("post", "/api/game/hidden/next"): "HiddenNext",
     ("post", "/api/game/hidden/answer"): "HiddenResult",
+    ("get", "/api/playground/knobs"): "KnobsInfo",  # issue 19
+    ("post", "/api/playground/run"): "RunInfo",
+    ("get", "/api/playground/run"): "RunState",
 }
 
 

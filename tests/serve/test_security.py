@@ -297,7 +297,7 @@ def test_every_page_renders_without_csp_violations(live_port, chromium):
     pg.add_init_script(init)
     console: list[str] = []
     pg.on("console", lambda m: "Content Security Policy" in m.text and console.append(m.text))
-    for path in ("/", "/game", "/memory", "/translate", "/speech"):
+    for path in ("/", "/game", "/memory", "/translate", "/speech", "/inside", "/playground"):
         pg.goto(base + path)
         pg.wait_for_load_state("networkidle")
         assert pg.evaluate("document.styleSheets.length") >= 1, path  # CSS applied

@@ -37,6 +37,8 @@ from types import ModuleType
 
 import torch
 
+from rnnlab.io import rnnlab_home
+
 SOURCE = Path(__file__).parent / "csrc" / "rnn_kernels.cpp"
 # -march=native and -fno-trapping-math let gcc vectorise the pointwise loops (exp included);
 # -march=native is also why the cache key holds the CPU's flags
@@ -45,11 +47,6 @@ LDFLAGS = ["-fopenmp"]
 
 _state: dict = {"tried": False, "module": None, "reason": None, "seconds": None}
 _forced: list[bool] = []  # stack of use(...) overrides
-
-
-def home() -> Path:
-    """``$RNNLAB_HOME`` or ``~/.cache/rnnlab`` (the tasks' caches live there too)."""
-    return Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser()
 
 
 def _cpu_flags() -> str:
@@ -67,7 +64,7 @@ def build_dir() -> Path:
     key = hashlib.sha256(
         SOURCE.read_bytes() + " ".join(CFLAGS).encode() + _cpu_flags().encode()
     ).hexdigest()[:12]
-    return home() / "ext" / f"{torch.__version__.replace('+', '_')}-{key}"
+    return rnnlab_home() / "ext" / f"{torch.__version__.replace('+', '_')}-{key}"
 
 
 def get() -> ModuleType | None:
@@ -151,11 +148,16 @@ def _load() -> ModuleType | None:
                     file=sys.stderr,
                     flush=True,
                 )
+            # compile a copy kept in the build folder: ninja rebuilds when the source *path*
+            # changes, so two checkouts of the same sources would otherwise rebuild in turn
+            src = d / SOURCE.name
+            if not src.exists() or src.read_bytes() != SOURCE.read_bytes():
+                src.write_bytes(SOURCE.read_bytes())
             log = io.StringIO()
             with redirect_stdout(log), redirect_stderr(log):
                 module = cpp_extension.load(
                     name="rnnlab_kernels",
-                    sources=[str(SOURCE)],
+                    sources=[str(src)],
                     build_directory=str(d),
                     extra_cflags=CFLAGS,
                     extra_ldflags=LDFLAGS,

@@ -56,6 +56,11 @@ function drawPosteriors(d) {
 function show(d, blob) {
   $("sp-result").hidden = false;
   $("sp-text").textContent = d.text || "(nothing recognised)";
+  const pct = d.confidence.map((c) => `${Math.round(100 * c)}%`).join(" · ");
+  $("sp-sure").textContent = !d.text ? "" : d.sure
+    ? `sure of every digit (peak probability per digit: ${pct})`
+    : `not sure: ${d.confidence.length ? "peak probability per digit " + pct + "; below 70% is a guess" : "the decoders disagree"}`;
+  $("sp-sure").classList.toggle("unsure", !d.sure);
   $("sp-spec-cap").textContent = `log-mel spectrogram of ${d.name}: ${d.duration.toFixed(2)} s, ${d.spectrogram.length} frames of 10 ms, 40 mel bands (low frequencies at the bottom)`;
   drawSpectrogram(d.spectrogram);
   drawPosteriors(d);
@@ -129,6 +134,9 @@ async function init() {
     `(${c.steps} steps); ${Math.round(100 * c.metrics.samples_accuracy)}% of the ${m.samples.length} ` +
     "recordings below are recognised." : "";
   $("sp-model").textContent = `model ${m.run} (${m.task} task, ${m.split.kind} split${fig}).${card}`;
+  const sp = m.speakers || {};
+  $("sp-voices").textContent = (sp.trained ? `Voices it learned from: ${sp.trained.join(", ")}. ` : "") +
+    (sp.held_out ? `Speaker ${sp.held_out} was held out: ${(100 * sp.held_out_acc).toFixed(1)}% on a voice it never heard.` : (sp.unseen_note || ""));
   $("sp-inputs").hidden = false;
   let current = null;
   const box = $("sp-samples");

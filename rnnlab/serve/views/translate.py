@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from rnnlab.data import pairs as P
 from rnnlab.data.pairs import references
 from rnnlab.errors import CheckpointError, InputError
+from rnnlab.io import rnnlab_home
 from rnnlab.serve.analysis import unk_flags
 from rnnlab.tasks.demo.shipped import manifest
 from rnnlab.tasks.demo.sources import shipped_page_model
@@ -44,10 +45,6 @@ _lock = threading.Lock()
 _cache: dict[str, Any] = {}
 
 
-def _home() -> Path:
-    return Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser()
-
-
 def translator():
     """The model the page shows (loaded once; the run directory comes from the environment)."""
 
@@ -57,7 +54,7 @@ def translator():
     with _lock:
         if key not in _cache:
             if key == "builtin":
-                path = builtin_run(_home())
+                path = builtin_run(rnnlab_home())
             else:
                 path = shipped if key == "shipped" else Path(run)
             _cache.clear()

@@ -29,7 +29,7 @@ from rnnlab.data.audio import fsdd_index
 from rnnlab.data.builtin import CORPUS, corpus_text, sentences
 from rnnlab.data.tokenize import WordTokenizer
 from rnnlab.errors import CheckpointError, InputError
-from rnnlab.io import atomic_write_json
+from rnnlab.io import atomic_write_json, rnnlab_home
 from rnnlab.tasks.demo.recall import recall_corpus
 from rnnlab.tasks.demo.recipes import BY_NAME, DATA, Recipe
 from rnnlab.tasks.demo.shipped import MANIFEST, SAMPLES, SHIPPED, manifest, measure
@@ -173,7 +173,7 @@ def build(
             f"{shared} is not a folder: --build trains from the shared data "
             "(../shared/data, with eng-fra/, tinyshakespeare/ and fsdd/)"
         )
-    work = work or Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser() / "build"
+    work = work or rnnlab_home() / "build"
     # every input must be there before anything trains or a shipped model is replaced
     for path in sorted({DATA[BY_NAME[n].data][0] for n in names} - {""}):
         if not (shared / path).exists():

@@ -13,14 +13,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import multiprocessing as mp
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from rnnlab.data.builtin import CORPUS, corpus_text, sentences
 from rnnlab.data.tokenize import WordTokenizer
-from rnnlab.io import atomic_write_json
+from rnnlab.io import atomic_write_json, rnnlab_home
 from rnnlab.tasks.demo.recipes import RECIPES
 from rnnlab.tasks.fillin.train import train_fill
 from rnnlab.tasks.lm.train import train_lm
@@ -40,11 +39,6 @@ MODELS: list[tuple[str, str, str, dict[str, Any], float]] = [
 ]  # fmt: skip
 WORKERS = 2  # two single-threaded trainings beat one two-threaded one for models this small
 DONE = "demo.done"
-
-
-def rnnlab_home() -> Path:
-    """``$RNNLAB_HOME`` or ``~/.cache/rnnlab``."""
-    return Path(os.environ.get("RNNLAB_HOME") or "~/.cache/rnnlab").expanduser()
 
 
 def demo_root() -> Path:

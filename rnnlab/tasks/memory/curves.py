@@ -13,6 +13,7 @@ import copy
 
 from torch import Tensor
 
+from rnnlab.core.trace import Trace
 from rnnlab.tasks.memory.model import MemoryModel
 from rnnlab.train.threads import cpu_threads
 
@@ -29,7 +30,17 @@ def grad_norm_curve(
     ``None``: as the caller set them).
     """
     with cpu_threads(threads, flush_denormal=threads is not None):
-        m = copy.deepcopy(model).double().eval()
-        y = y if not y.is_floating_point() else y.double()
-        tr = m.rnn.trace(x.double(), grad_of=lambda out: m.loss(m.readout(out), y))
-        return tr.grad_h[0][0].norm(dim=-1).mean(0).tolist()
+        return norm_curve(traced(model, x, y)[1])
+
+
+def traced(model: MemoryModel, x: Tensor, y: Tensor) -> tuple[MemoryModel, Trace]:
+    """The engine's trace of a float64 copy of ``model`` on ``(x, y)``, with ``grad_h`` of the
+    task loss; returns ``(the copy, the trace)`` so a caller can read out its answers too."""
+    m = copy.deepcopy(model).double().eval()
+    y = y if not y.is_floating_point() else y.double()
+    return m, m.rnn.trace(x.double(), grad_of=lambda out: m.loss(m.readout(out), y))
+
+
+def norm_curve(tr: Trace) -> list[float]:
+    """‖∂L/∂h_t‖ of the first layer for every step t, mean over the batch, from a trace."""
+    return tr.grad_h[0][0].norm(dim=-1).mean(0).tolist()

@@ -80,3 +80,8 @@ class SpeechTrain(Settings):
     )
     resume: bool = setting(False, "Continue the run in --out exactly.", "--resume")
     threads: int = setting(1, "CPU threads (1 is fastest on a busy machine).")
+    augment: str = setting(
+        "spec",
+        "spec (SpecAugment masks) or voice (also new voices: speed, pitch, vocal-tract "
+        "warp, room, level; for speakers the model never heard).",
+    )

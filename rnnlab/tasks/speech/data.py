@@ -26,6 +26,7 @@ from rnnlab.data.audio import (
     spec_augment,
     split_recordings,
 )
+from rnnlab.data.augment import resize_frames, voice
 from rnnlab.errors import InputError
 from rnnlab.tasks.speech.config import SpeechData
 
@@ -79,12 +80,36 @@ def _one_connected(
     return w, [corpus.recs[i].digit + 1 for i in idx]
 
 
+AUGMENTS = ("spec", "voice")
+
+
+def voiced_features(w: np.ndarray, fcfg: FeatureConfig, rng: np.random.Generator) -> Tensor:
+    """The features of ``w`` spoken in a new voice (``rnnlab.data.augment.voice``): speed,
+    pitch, room, level, and a VTLP warp of the filterbank."""
+    v = voice(w, rng, fcfg.rate)
+    f = features(v.samples, fcfg, warp=v.warp)
+    return resize_frames(f, max(1, round(len(f) * v.stretch)))
+
+
 class SpeechStream:
     """Training batches: isolated recordings (shuffled epochs) or freshly synthesised connected
-    strings. Batch ``k`` is a function of ``(seed, k)``, so ``--resume`` is exact."""
+    strings; ``augment`` "spec" masks bands of the features (SpecAugment), "voice" also changes
+    the voice first (``voiced_features``). Batch ``k`` is a function of ``(seed, k)``, so
+    ``--resume`` is exact."""
 
-    def __init__(self, corpus: Corpus, task: str, batch: int, seed: int, conn: dict[str, Any]):
+    def __init__(
+        self,
+        corpus: Corpus,
+        task: str,
+        batch: int,
+        seed: int,
+        conn: dict[str, Any],
+        augment: str = "spec",
+    ):
+        if augment not in AUGMENTS:
+            raise InputError(f"unknown --augment {augment!r}: choose {' or '.join(AUGMENTS)}")
         self.corpus, self.task, self.batch, self.seed, self.conn = corpus, task, batch, seed, conn
+        self.augment = augment
         self.k = 0
 
     def __next__(self) -> tuple[Tensor, Tensor, list[list[int]]]:
@@ -94,7 +119,11 @@ class SpeechStream:
             epoch, pos = divmod(self.k * self.batch, n)
             order = np.random.default_rng((self.seed, 19, epoch)).permutation(n)
             idx = np.resize(np.roll(order, -pos), self.batch)
-            feats = [self.corpus.feats[i] for i in idx]
+            if self.augment == "voice":
+                fc = self.corpus.fcfg
+                feats = [voiced_features(self.corpus.waves[i], fc, rng) for i in idx]
+            else:
+                feats = [self.corpus.feats[i] for i in idx]
             labels = [[self.corpus.recs[i].digit + 1] for i in idx]
         else:
             feats, labels = [], []
@@ -106,7 +135,10 @@ class SpeechStream:
                     self.conn["max_digits"],
                     self.conn["snr_db"],
                 )
-                feats.append(features(w, self.corpus.fcfg))
+                fc = self.corpus.fcfg
+                feats.append(
+                    voiced_features(w, fc, rng) if self.augment == "voice" else features(w, fc)
+                )
                 labels.append(y)
         self.k += 1
         x, lengths = collate([spec_augment(f, rng) for f in feats])
@@ -132,12 +164,13 @@ def _names_sha(parts: dict[str, list[Recording]]) -> str:
 def split_record(
     parts: dict[str, list[Recording]], kind: str, seed: int, test_speaker: str | None
 ) -> dict[str, Any]:
-    """What ``data.split`` holds: how the split was cut, its sizes, and a hash of the
-    validation and test file names in order (``run_split`` checks it)."""
+    """What ``data.split`` holds: how the split was cut, its sizes, the speakers trained on,
+    and a hash of the validation and test file names in order (``run_split`` checks it)."""
     return {
         "kind": kind,
         "seed": seed,
         "test_speaker": test_speaker,
+        "train_speakers": sorted({r.speaker for r in parts["train"]}),
         "sizes": {k: len(v) for k, v in parts.items()},
         "sha256": _names_sha(parts),
     }

@@ -29,6 +29,29 @@ def greedy_decode(logp: np.ndarray | Tensor) -> list[int]:
     return [int(s) for i, s in enumerate(best) if s != BLANK and (i == 0 or s != best[i - 1])]
 
 
+NOT_SURE = 0.7  # a digit whose frames never reach this posterior is reported as "not sure"
+
+
+def confidences(logp: np.ndarray | Tensor) -> list[float]:
+    """For each digit of the best path, the highest posterior any of its frames gives it:
+    how sure the model was of that digit (``greedy_decode`` order).
+
+    >>> confidences(np.log(np.array([[.1, .6, .3], [.2, .8, 0], [.9, .1, 0], [.4, 0, .6]])))
+    [0.8, 0.6]
+    """
+    p = np.exp(np.asarray(logp, dtype=np.float64))
+    best = p.argmax(-1)
+    out: list[float] = []
+    for i, s in enumerate(best):
+        if s == BLANK:
+            continue
+        if i and s == best[i - 1]:
+            out[-1] = max(out[-1], float(p[i, s]))
+        else:
+            out.append(float(p[i, s]))
+    return [round(c, 4) for c in out]
+
+
 def beam_decode(logp: np.ndarray | Tensor, beam: int = 8) -> list[int]:
     """CTC prefix beam search (Hannun et al. 2014, no language model): keeps the ``beam``
     most probable label prefixes, summing over all alignments of each prefix, so it can beat

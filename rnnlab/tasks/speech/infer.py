@@ -15,7 +15,13 @@ import numpy as np
 from rnnlab.data.audio import FeatureConfig, features, load_audio
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.speech.config import TASK, SpeechData, SpeechModel
-from rnnlab.tasks.speech.decode import beam_decode, greedy_decode, ids_to_text
+from rnnlab.tasks.speech.decode import (
+    NOT_SURE,
+    beam_decode,
+    confidences,
+    greedy_decode,
+    ids_to_text,
+)
 from rnnlab.tasks.speech.evaluate import posteriors
 from rnnlab.tasks.speech.model import AcousticModel, build_model
 from rnnlab.train.checkpoint import load_run, load_weights_into
@@ -36,16 +42,22 @@ class Recognizer:
         return self.fcfg.hop * 2**self.model.conv_layers / self.fcfg.rate
 
     def transcribe(self, wave: np.ndarray, beam: int = 1) -> dict[str, Any]:
-        """``{"text", "digits", "features" (T, F), "log_probs" (T', 11)}`` for mono samples at
-        the model's rate."""
+        """``{"text", "digits", "confidence", "sure", "features" (T, F), "log_probs" (T', 11)}``
+        for mono samples at the model's rate. ``confidence``: per digit of the best path, its
+        peak posterior; ``sure``: every digit reached ``NOT_SURE`` and beam search (if asked)
+        agrees with the best path, else the page says "not sure" rather than guess silently."""
         if len(wave) == 0:
             raise InputError("the audio has no samples")
         f = features(wave, self.fcfg)
         logp = posteriors(self.model, [f])[0][0]
-        ids = greedy_decode(logp) if beam <= 1 else beam_decode(logp, beam)
+        best = greedy_decode(logp)
+        ids = best if beam <= 1 else beam_decode(logp, beam)
+        conf = confidences(logp)
         return {
             "text": ids_to_text(ids),
             "digits": [i - 1 for i in ids],
+            "confidence": conf,
+            "sure": bool(ids) and ids == best and min(conf) >= NOT_SURE,
             "features": f.numpy(),
             "log_probs": logp,
         }

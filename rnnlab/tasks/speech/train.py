@@ -110,7 +110,7 @@ def train_speech(
     with cpu_threads(tc.threads, flush_denormal=True):
         sets = eval_sets(dc, data, ("train", "val"))
         conn = dict(min_digits=dc.min_digits, max_digits=dc.max_digits, snr_db=dc.snr_db)
-        stream = SpeechStream(sets["train"], dc.task, tc.batch, tc.seed, conn)
+        stream = SpeechStream(sets["train"], dc.task, tc.batch, tc.seed, conn, tc.augment)
         xva, yva = sets["val"]
         full: dict[str, Any] = {}
 

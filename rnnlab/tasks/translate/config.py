@@ -50,7 +50,14 @@ class TranslateData(Settings):
     columns: str = setting("en,fr", "Languages of the file's two columns.")
     max_len: int | None = setting(10, "Keep pairs of at most N words (0 = all).")
     lower: bool = setting(True, "Lower-case the text.", "--lower/--keep-case")
-    min_freq: int = setting(1, "Words seen fewer times become <unk>.")
+    min_freq: int = setting(1, "Words seen fewer times become <unk> (--tokenizer word).")
+    tokenizer: str = setting(
+        "word",
+        "word (closed vocabulary: unseen words are <unk>), or bpe / unigram subwords "
+        "(sentencepiece over both languages: nothing is unknown, names and numbers are "
+        "spelt through).",
+    )
+    vocab_size: int = setting(8000, "Subword pieces to learn (--tokenizer bpe/unigram).")
     val_frac: float = setting(0.05, "Share of source sentences held out to validate.", cli=False)
     test_frac: float = setting(0.1, "Share of source sentences held out to test.", cli=False)
     # recorded by training

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.data import pairs as P
+from rnnlab.data.subword import Subwords, Words
 from rnnlab.errors import InputError
 from rnnlab.tasks.translate.config import BUILTIN
 
@@ -44,11 +45,11 @@ def file_sha256(path: str) -> str | None:
 
 
 def encode_pairs(
-    pairs: list[P.Pair], src_vocab: P.Vocab, tgt_vocab: P.Vocab, lower: bool
+    pairs: list[P.Pair], src_vocab: P.Vocab, tgt_vocab: P.Vocab, seg: Words | Subwords
 ) -> tuple[list[list[int]], list[list[int]]]:
-    """Source ids (ending in ``<eos>``) and target ids of each pair."""
-    src = [src_vocab.encode(P.tokenize(p.src, lower)) + [P.EOS_ID] for p in pairs]
-    tgt = [tgt_vocab.encode(P.tokenize(p.tgt, lower)) for p in pairs]
+    """Source ids (ending in ``<eos>``) and target ids of each pair, cut by ``seg``."""
+    src = [src_vocab.encode(seg.tokens(p.src)) + [P.EOS_ID] for p in pairs]
+    tgt = [tgt_vocab.encode(seg.tokens(p.tgt)) for p in pairs]
     return src, tgt
 
 

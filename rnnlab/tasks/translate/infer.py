@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from rnnlab.data import pairs as P
+from rnnlab.data.subword import Subwords, Words, segmenter
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.translate.config import TASK, TranslateData, TranslateModel
 from rnnlab.tasks.translate.decode import Hypothesis, beam_search, greedy, max_steps_for
@@ -23,12 +24,18 @@ from rnnlab.train.checkpoint import load_run, load_weights_into
 
 @dataclass
 class Translator:
-    """A model with its vocabularies and its run's ``config.json`` (sections)."""
+    """A model with its vocabularies, its run's ``config.json`` (sections) and how it cuts
+    text into tokens (``seg``: words unless the run learned subwords)."""
 
     model: Seq2Seq
     src_vocab: P.Vocab
     tgt_vocab: P.Vocab
     config: dict[str, Any]
+    seg: Words | Subwords | None = None
+
+    def __post_init__(self) -> None:
+        if self.seg is None:
+            self.seg = Words(self.lower)
 
     @property
     def lower(self) -> bool:
@@ -53,7 +60,7 @@ def source_ids(
     tr: Translator, text: str, check_len: bool = True
 ) -> tuple[list[int], list[str], list[str]]:
     """``(ids with <eos>, tokens as shown (<unk> marked), unknown words)`` of a sentence."""
-    toks = P.tokenize(text, tr.lower)
+    toks = tr.seg.tokens(text)
     if not toks:
         raise InputError("the sentence to translate is empty")
     max_len = tr.max_len
@@ -101,7 +108,7 @@ def translate(
         hyp = beam_search(tr.model, src, src_len, beam, steps, alpha)[0]
     toks = _finish(tr, hyp, shown, alpha)
     words = [t for t in toks if t != P.EOS]
-    return Translation(P.detokenize(words), shown, toks, hyp.attention, hyp.score(alpha), unknown)
+    return Translation(tr.seg.join(words), shown, toks, hyp.attention, hyp.score(alpha), unknown)
 
 
 def translate_batch(
@@ -118,7 +125,7 @@ def translate_batch(
         hyps = greedy(tr.model, src, src_len, max_steps_for(src.shape[1]))
         for h, c in zip(hyps, chunk):
             toks = [t for t in _finish(tr, h, c[1], alpha) if t != P.EOS]
-            out.append(P.detokenize(toks))
+            out.append(tr.seg.join(toks))
     return out
 
 
@@ -130,8 +137,9 @@ def load_translator(run_dir: str | Path) -> Translator:
         data = TranslateData.from_dict(cfg["data"], f"{run_dir}/config.json")
         src_vocab, tgt_vocab = P.Vocab(data.src_vocab), P.Vocab(data.tgt_vocab)
         model = build_model(spec, len(src_vocab), len(tgt_vocab))
+        seg = segmenter(data.tokenizer, data.lower, run_dir)
     except (KeyError, TypeError, InputError) as e:
         raise CheckpointError(f"{run_dir}/config.json is incomplete or invalid ({e})") from None
     load_weights_into(model, tensors, str(run_dir))
     model.eval()
-    return Translator(model, src_vocab, tgt_vocab, cfg)
+    return Translator(model, src_vocab, tgt_vocab, cfg, seg)

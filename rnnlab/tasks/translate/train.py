@@ -15,6 +15,7 @@ from torch import Tensor
 
 from rnnlab.config import pick_all
 from rnnlab.data import pairs as P
+from rnnlab.data.subword import KINDS, MODEL_FILE, Subwords, Words, segmenter
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
 from rnnlab.tasks.translate.config import (
@@ -73,9 +74,30 @@ def train_translate(
         eval_every_s=tc.eval_every_s,
     )
     same = {f"model.{k}": getattr(spec, k) for k in ("cell", "embed", "hidden", "layers")}
-    guard_out(out, TASK, resume=tc.resume, same={**same, "model.attention": spec.attention})
+    same.update({"model.attention": spec.attention, "data.tokenizer": dc.tokenizer})
+    guard_out(out, TASK, resume=tc.resume, same=same)
     with cpu_threads(tc.threads or None):
         return _train(Path(out), spec, dc, tc, cfg, budget, progress)
+
+
+def _segmenter(dc: TranslateData, train: list[P.Pair], out: Path, resume: bool) -> Words | Subwords:
+    """Words, or subwords learned from the training pairs only (both languages) and saved in
+    the run (a resumed run reads its own, so the ids never change under it)."""
+    if dc.tokenizer == "word":
+        return Words(dc.lower)
+    if resume and (out / MODEL_FILE).is_file():
+        return segmenter(dc.tokenizer, dc.lower, out)
+    if dc.tokenizer not in KINDS:
+        raise InputError(f"unknown --tokenizer {dc.tokenizer!r}: choose {', '.join(KINDS)}")
+    if not 300 <= dc.vocab_size <= 64000:
+        raise InputError(
+            f"--vocab-size must be 300-64000 (the byte pieces take 256), got {dc.vocab_size}"
+        )
+    texts = [t for p in train for t in (p.src, p.tgt)]
+    seg = Subwords.train(texts, dc.vocab_size, dc.tokenizer, dc.lower)
+    out.mkdir(parents=True, exist_ok=True)
+    seg.save(out)
+    return seg
 
 
 def _train(
@@ -93,8 +115,9 @@ def _train(
         raise InputError(f"no pair has at most {dc.max_len} words: raise --max-len")
     train, val, test = P.split_pairs(kept, tc.seed, dc.val_frac, dc.test_frac)
     set_seed(tc.seed)
-    src_vocab = P.Vocab.build([P.tokenize(p.src, dc.lower) for p in train], dc.min_freq)
-    tgt_vocab = P.Vocab.build([P.tokenize(p.tgt, dc.lower) for p in train], dc.min_freq)
+    seg = _segmenter(dc, train, out, tc.resume)
+    src_vocab = seg.vocab((seg.tokens(p.src) for p in train), dc.min_freq)
+    tgt_vocab = seg.vocab((seg.tokens(p.tgt) for p in train), dc.min_freq)
     n_pairs = dict(
         total=len(all_pairs), kept=len(kept), train=len(train), val=len(val), test=len(test)
     )
@@ -114,8 +137,8 @@ def _train(
         out / SPLIT_FILE,
         {k: [[p.src, p.tgt] for p in v] for k, v in (("val", val), ("test", test))},
     )
-    tr_src, tr_tgt = encode_pairs(train, src_vocab, tgt_vocab, dc.lower)
-    va_src, va_tgt = encode_pairs(val, src_vocab, tgt_vocab, dc.lower)
+    tr_src, tr_tgt = encode_pairs(train, src_vocab, tgt_vocab, seg)
+    va_src, va_tgt = encode_pairs(val, src_vocab, tgt_vocab, seg)
     data = PairBatchesWithStep(tr_src, tr_tgt, tc.batch, tc.seed)
     t0 = time.monotonic()
 

@@ -14,7 +14,8 @@ import torch
 from rnnlab.data.audio import load_audio, write_wav
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.speech.config import SpeechData
-from rnnlab.tasks.speech.data import run_split
+from rnnlab.tasks.speech.data import Corpus, SpeechStream, run_split
+from rnnlab.tasks.speech.decode import NOT_SURE, confidences
 from rnnlab.tasks.speech.infer import load_speech
 from rnnlab.tasks.speech.train import train_speech
 
@@ -175,6 +176,11 @@ def test_speech_view_api(tiny_run, tiny_fsdd, tmp_path, monkeypatch):
     rec = load_speech(out)
     want = rec.transcribe_file(tiny_fsdd / name)
     assert d["text"] == want["text"]
+    # "not sure" is what the posteriors say: every digit's peak against the threshold
+    assert d["confidence"] == confidences(want["log_probs"])
+    assert d["sure"] == (bool(d["digits"]) and min(d["confidence"], default=0) >= NOT_SURE)
+    assert m["speakers"]["trained"] == ["jackson", "theo"] and m["speakers"]["held_out"] is None
+    assert "never heard" in m["speakers"]["unseen_note"]
     assert len(d["posteriors"]) == len(want["log_probs"]) and len(d["posteriors"][0]) == 11
     np.testing.assert_allclose(np.array(d["posteriors"]).sum(1), 1, atol=1e-2)
     assert len(d["spectrogram"][0]) == 40
@@ -186,3 +192,40 @@ def test_speech_view_api(tiny_run, tiny_fsdd, tmp_path, monkeypatch):
     bad = client.post("/api/speech/transcribe", content=b"not a wav file at all")
     assert bad.status_code == 422 and "not a readable WAV" in bad.json()["detail"]
     assert client.get("/api/speech/sample/..%2Fconfig.json").status_code == 404
+
+
+def test_voice_augmentation_is_seeded_and_changes_the_batches(tiny_fsdd, tmp_path):
+    from rnnlab.data.audio import FeatureConfig, fsdd_index
+
+    corpus = Corpus(fsdd_index(tiny_fsdd)[:8], FeatureConfig())
+    conn = dict(min_digits=1, max_digits=2, snr_db=None)
+
+    def batch(augment, seed=0):
+        return next(SpeechStream(corpus, "digits", 4, seed, conn, augment))
+
+    (xs, ls, ys), (xv, lv, yv) = batch("spec"), batch("voice")
+    assert ys == yv  # the same recordings, spoken in other voices
+    assert xv.shape[-1] == xs.shape[-1]
+    assert not (torch.equal(ls, lv) and torch.equal(xs, xv))
+    again = batch("voice")
+    assert torch.equal(again[0], xv) and torch.equal(again[1], lv)
+    assert not torch.equal(batch("voice", seed=1)[0][:1, :5], xv[:1, :5])
+    with pytest.raises(InputError, match="--augment"):
+        batch("loud")
+    res = train_speech(
+        tiny_fsdd,
+        tmp_path / "v",
+        task="digits",
+        split_by="speaker",
+        test_speaker="theo",
+        augment="voice",
+        hidden=16,
+        layers=1,
+        channels=16,
+        steps=4,
+        eval_every=4,
+        progress=False,
+    )
+    cfg = json.loads((tmp_path / "v" / "config.json").read_text())
+    assert cfg["train"]["augment"] == "voice" and res["steps"] == 4
+    assert cfg["data"]["split"]["train_speakers"] == ["jackson"]
