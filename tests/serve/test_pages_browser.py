@@ -17,8 +17,12 @@ STEP_GOAL_MS = 16.0
 
 
 @pytest.fixture(scope="module")
-def url(explorer_app, serve):
-    return serve(explorer_app)
+def url(lm_registry, serve):
+    from rnnlab.serve.app import create_app
+
+    # an app of its own: one app is served by one server (its admission control is bound
+    # to that server's event loop)
+    return serve(create_app(lm_registry))
 
 
 def test_a_step_on_a_200_token_text_takes_under_a_frame(chromium, url, lm_registry):
