@@ -57,6 +57,14 @@ def encode(lm: LoadedModel, text: str) -> tuple[list[str], list[int]]:
     return words, ids
 
 
+def prompt_ids(lm: LoadedModel, prompt: str) -> tuple[list[str], list[int]]:
+    """``encode``, except that an empty prompt is the start token alone (a new sentence from
+    nothing) for a model that has one."""
+    if not prompt.strip() and lm.causal and lm.tokenizer.eos_id is not None:
+        return [START], [lm.tokenizer.eos_id]
+    return encode(lm, prompt)
+
+
 def unk_flags(ids: Sequence[int], unk_id: int | None) -> list[bool]:
     """Which of ``ids`` the model reads as unknown (``<unk>``, or U+FFFD for a char model),
     aligned 1:1 with them: the one place a view asks "did the model see this token?".
@@ -293,16 +301,19 @@ def generate(
     top_k: int | None = None,
     seed: int | None = None,
     k: int = 5,
+    sentences: int = 1,
 ) -> dict[str, Any]:
-    """Sample ``length`` tokens after ``prompt``, carrying the state (no re-reading); each step
-    reports the token, its probability and the top-k of the (tempered) distribution."""
+    """Sample after ``prompt`` until ``sentences`` sentences have ended (or ``length`` tokens),
+    carrying the state (no re-reading); each step reports the token, its probability and the
+    top-k of the (tempered) distribution. An empty prompt starts a sentence from nothing (the
+    start token), for a model that has one."""
     if not lm.causal:
         raise InputError(
             f"{lm.label} fills in blanks (it reads both ways); it cannot "
             "generate: pick a next-word model"
         )
     model, tok = lm.model, lm.tokenizer
-    words, ids = encode(lm, prompt)
+    words, ids = prompt_ids(lm, prompt)
     gen = torch.Generator().manual_seed(seed if seed is not None else torch.seed() % 2**31)
     logits, state = model(torch.tensor([ids]))
     eos = tok.eos_id
@@ -314,10 +325,19 @@ def generate(
             {"token": tok.vocab[nxt], "p": round(float(p[nxt]), 5), "top": _topk(tok, p, k)}
         )
         out_ids.append(nxt)
-        if nxt == eos:
+        if nxt == eos and out_ids.count(eos) >= sentences:
             break
         logits, state = model(torch.tensor([[nxt]]), state)
-    text = tok.decode([i for i in out_ids if i != eos])
+    # one sentence after another, each decoded on its own
+    parts, cur = [], []
+    for i in out_ids:
+        if i == eos:
+            parts.append(cur)
+            cur = []
+        else:
+            cur.append(i)
+    parts.append(cur)
+    text = " ".join(t for t in (tok.decode(p) for p in parts) if t)
     return {
         "model": lm.name,
         "prompt_tokens": words,
@@ -329,16 +349,46 @@ def generate(
 
 
 @torch.no_grad()
-def predict(lm: LoadedModel, text: str, k: int = 5) -> dict[str, Any]:
-    """Top-k of the next token after ``text`` (next-word models only); ``unk`` flags the
-    tokens read as unknown."""
+def predict(
+    lm: LoadedModel, text: str, k: int = 5, temperature: float = 1.0, word: str | None = None
+) -> dict[str, Any]:
+    """Top-k of the next token after ``text`` (next-word models only), from the distribution
+    at ``temperature``; ``unk`` flags the tokens read as unknown. With ``word``: its
+    probability and rank there (``choice``), however far down the list it is.
+
+    >>> predict(lm, "I love eating", word="pizza")["choice"]     # doctest: +SKIP
+    {'word': 'pizza', 'p': 0.0123, 'rank': 8, 'known': True}
+    """
     if not lm.causal:
         raise InputError(f"{lm.label} fills in blanks; use /api/trace for it")
-    words, ids = encode(lm, text)
+    words, ids = prompt_ids(lm, text)
     logits, _ = lm.model(torch.tensor([ids]))
-    return {
+    p = F.softmax(logits[0, -1].double() / temperature, -1)
+    out = {
         "model": lm.name,
         "tokens": words,
         "unk": unk_flags(ids, lm.tokenizer.unk_id),
-        "top": _topk(lm.tokenizer, F.softmax(logits[0, -1].float(), -1), k),
+        "top": _topk(lm.tokenizer, p.float(), k),
+        "temperature": temperature,
+    }
+    if word is not None:
+        out["choice"] = word_choice(lm, p, word)
+    return out
+
+
+def word_choice(lm: LoadedModel, p: torch.Tensor, word: str) -> dict[str, Any]:
+    """The probability and rank (1 = the top guess) of one vocabulary entry in ``p``."""
+    tok, w = lm.tokenizer, word.strip()
+    ids = [int(i) for i in tok.encode(w)] if w else []
+    if len(ids) != 1:
+        what = "character" if tok.level == "char" else "word"
+        raise InputError(f"type one {what} to look up, got {word!r}")
+    i = ids[0]
+    if tok.unk_id is not None and i == tok.unk_id:
+        return {"word": w, "p": None, "rank": None, "known": False}
+    return {
+        "word": w,
+        "p": round(float(p[i]), 6),
+        "rank": int((p > p[i]).sum()) + 1,
+        "known": True,
     }

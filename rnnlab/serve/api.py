@@ -79,13 +79,13 @@ def generate(
     req: S.GenerateRequest, lm: LoadedModel = model_in(S.GenerateRequest)
 ) -> dict[str, Any]:
     return analysis.generate(
-        lm, req.prompt, req.length, req.temperature, req.top_k, req.seed, req.k
+        lm, req.prompt, req.length, req.temperature, req.top_k, req.seed, req.k, req.sentences
     )
 
 
-@router.post("/predict", response_model=S.Prediction)
+@router.post("/predict", response_model=S.Prediction, **_sparse)
 def predict(req: S.PredictRequest, lm: LoadedModel = model_in(S.PredictRequest)) -> dict[str, Any]:
-    return analysis.predict(lm, req.text, req.k)
+    return analysis.predict(lm, req.text, req.k, req.temperature, req.word)
 
 
 @router.post("/neuron", response_model=S.Neuron, **_sparse)

@@ -27,7 +27,7 @@ PPL_DECIMALS = 1  # the table's precision; the summary compares these rounded nu
 _KINDS = {
     "ppl": ("perplexity", "ppl"),
     "bpc": ("bits per character", "bits"),
-    "loss": ("loss", "nats"),
+    "loss": ("loss", "bits"),  # recorded in nats; shown in bits, the unit of every page
     "top1": ("top-1 accuracy", "share"),
     "top5": ("top-5 accuracy", "share"),
     "acc": ("accuracy", "share"),
@@ -74,7 +74,8 @@ def metric_rows(metrics: dict[str, Any], level: str, causal: bool) -> list[dict[
             words, unit = _KINDS[kind]
             label = f"{_SPLITS[split]} {words}"
             if kind == "loss":
-                label += f" (nats per {per})"
+                label += f" (bits per {per})"
+                value = float(value) / math.log(2)
             elif kind == "ppl" and not causal:
                 label += " (of each word from both sides)"
             elif kind == "ppl" and level == "char":

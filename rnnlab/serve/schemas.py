@@ -40,6 +40,7 @@ class GenerateRequest(BaseModel):
     model: str = Field(..., max_length=100)
     prompt: str = Text
     length: int = Field(20, ge=1, le=100)
+    sentences: int = Field(1, ge=1, le=5, description="stop after this many sentences")
     temperature: float = Field(1.0, gt=0.0, le=5.0)
     top_k: int | None = Field(None, ge=1, le=1000)
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
@@ -50,6 +51,8 @@ class PredictRequest(BaseModel):
     model: str = Field(..., max_length=100)
     text: str = Text
     k: int = Field(5, ge=1, le=50)
+    temperature: float = Field(1.0, gt=0.0, le=5.0)
+    word: str | None = Field(None, max_length=50, description="also: this word's p and rank")
 
 
 class NeuronRequest(BaseModel):
@@ -197,11 +200,20 @@ class Generated(Out):
     temperature: float
 
 
+class WordChoice(Out):
+    word: str
+    p: float | None = Field(description="None when the model does not know the word")
+    rank: int | None = Field(description="1 = the model's top guess")
+    known: bool
+
+
 class Prediction(Out):
     model: str
     tokens: list[str]
     unk: list[bool] = Unk
     top: Top
+    temperature: float = 1.0
+    choice: WordChoice | None = None
 
 
 class Excitation(Out):

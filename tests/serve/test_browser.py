@@ -66,6 +66,25 @@ def _bars(page, sel="#bars"):
     ]
 
 
+def check_heat(page, sel, mat, shown, gate=False):
+    """The canvas of a heatmap holds the API's values (its pixels are the colour map of them),
+    and the veil starts right after the ``shown`` steps read."""
+    got = page.evaluate(
+        """([sel, n]) => { const box = document.querySelector(sel), h = box.heat;
+        const ctx = box.querySelector('canvas').getContext('2d'), out = [];
+        for (let t = 0; t < h.T; t++) for (let u = 0; u < h.H; u += Math.max(1, (h.H / 7) | 0))
+          out.push([t, u, Array.from(ctx.getImageData(t * h.cw + 1, u * h.rh + 1, 1, 1).data.slice(0, 3))]);
+        return { out, shown: Number(box.dataset.shown), veil: Number(h.veil.getAttribute('x')),
+                 edge: h.left + n * h.cw }; }""",
+        [sel, shown],
+    )
+    assert got["shown"] == shown and got["veil"] == pytest.approx(got["edge"])
+    for t, u, rgb in got["out"]:
+        fn = "viridisRGB(v)" if gate else "divergingRGB(v, 1)"
+        want = page.evaluate(f"(v) => window.Colormaps.{fn}", mat[t][u])
+        assert max(abs(a - b) for a, b in zip(rgb, want)) <= 1, (t, u, rgb, want)
+
+
 def test_read_step_and_values_match_the_api(page):
     page.fill("#text", "The dog sat on the sofa")
     page.select_option("#model", "lstm")
@@ -85,28 +104,24 @@ def test_read_step_and_values_match_the_api(page):
     assert page.inner_text("#pos").startswith("step 4 / 7")
     # prediction bars = the API's top-k at this step
     assert _bars(page) == [(w, p) for w, p in ref["steps"][3]["top"]]
-    # heatmap: filled up to the current step, with the API's values
-    cells = page.query_selector_all("#heatmap rect[data-v]")
-    H = len(ref["hidden"][0][0][0])
-    assert len(cells) == 4 * H
-    for c in cells[:: max(1, len(cells) // 37)]:
-        t, u = int(c.get_attribute("data-t")), int(c.get_attribute("data-u"))
-        assert float(c.get_attribute("data-v")) == pytest.approx(ref["hidden"][0][0][t][u])
+    # heatmap: drawn once on a canvas with the API's values, veiled after the current step
+    check_heat(page, "#heatmap", ref["hidden"][0][0], shown=4)
     # the gate readout gives the selected unit's exact values at this step
     readout = page.inner_text("#gate-readout")
     assert f"f = {ref['gates'][0][0]['f'][3][0]:.3f}" in readout
     # gates of the LSTM are drawn, hover shows an exact value
-    assert {g.get_attribute("data-gate") for g in page.query_selector_all("#gates svg")} == {
+    assert {g.get_attribute("data-gate") for g in page.query_selector_all("#gates .heat")} == {
         "i",
         "f",
         "g",
         "o",
         "cell",
     }
-    cell = page.query_selector("#gates svg[data-gate='f'] rect[data-v]")
-    cell.hover()
+    check_heat(page, "#gates .heat[data-gate='f']", ref["gates"][0][0]["f"], shown=4, gate=True)
+    heat = page.query_selector("#gates .heat[data-gate='f'] canvas")
+    heat.hover(position={"x": 1, "y": 1})  # unit 0 at step 1
     tip = page.inner_text("#tooltip")
-    assert "forget" not in tip and f"{float(cell.get_attribute('data-v')):.4f}" in tip
+    assert "forget" not in tip and f"{ref['gates'][0][0]['f'][0][0]:.4f}" in tip
     # step back, play to the end
     page.click("#back")
     assert page.inner_text("#pos").startswith("step 3 / 7")
@@ -131,13 +146,12 @@ def test_switch_architecture_and_compare(page):
     assert page.is_disabled("#dir") is False  # a bidirectional model has two directions
     page.select_option("#dir", "1")
     ref = _api(page, "/api/trace", {"model": "bi", "text": "The cat sat on the bed"})
-    v = page.query_selector("#heatmap rect[data-t='0'][data-u='3']").get_attribute("data-v")
-    assert float(v) == pytest.approx(ref["hidden"][0][1][0][3])
+    check_heat(page, "#heatmap", ref["hidden"][0][1], shown=1)
     assert "both sides" in page.inner_text("#pred-explain")
     page.select_option("#model", "deep")
     _wait_for(page, "window.explorerState.tr.model === 'deep'")
     page.select_option("#layer", "1")
-    assert page.query_selector("#gates svg[data-gate='z']") is not None
+    assert page.query_selector("#gates .heat[data-gate='z']") is not None
 
 
 def test_gradient_view_matches_the_api(page):
@@ -248,6 +262,17 @@ def test_phone_width(chromium, explorer_url):
     assert wide <= 392
     pg.click("#fwd")
     assert pg.inner_text("#pos").startswith("step 2")
+    # a compact mini-player stays in view far down the page: ◀ ▶ and the current word
+    pg.evaluate("document.getElementById('gates-card').scrollIntoView()")
+    bar = pg.evaluate(
+        """() => { const r = document.querySelector('.player-bar').getBoundingClientRect();
+        const b = document.getElementById('fwd').getBoundingClientRect();
+        return [r.top, r.height, b.top, b.bottom]; }"""
+    )
+    assert bar[0] == pytest.approx(0, abs=1) and bar[1] <= 100 and 0 <= bar[2] < bar[3] <= 100
+    pg.click("#fwd")
+    assert pg.inner_text("#pos").startswith("step 3") and pg.is_visible("#pos")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 392
     pg.screenshot(path=str(ARTIFACTS / "explorer_phone.png"), full_page=True)
     pg.close()
 

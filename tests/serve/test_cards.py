@@ -103,7 +103,9 @@ def test_metric_rows_are_named_in_words():
         ("step of the best checkpoint", 900.0, "count"),
     ]
     rows = cards.metric_rows({"val_loss": 4.11, "val_ppl": 61.2}, level="word", causal=True)
-    assert [r["label"] for r in rows] == ["held-out perplexity", "held-out loss (nats per word)"]
+    assert [r["label"] for r in rows] == ["held-out perplexity", "held-out loss (bits per word)"]
+    # recorded in nats, shown in bits like every other page
+    assert rows[1]["value"] == pytest.approx(4.11 / math.log(2)) and rows[1]["unit"] == "bits"
     fill = cards.metric_rows({"val_ppl": 20.0}, level="word", causal=False)
     assert fill[0]["label"] == "held-out perplexity (of each word from both sides)"
 
@@ -175,7 +177,7 @@ def test_card_shows_the_registry_meta(lm_runs, game_runs):
     # the meta's metrics alone: none of the run's own (other) numbers mixed in
     assert [(r["label"], r["value"]) for r in c["metric_rows"]] == [
         ("held-out perplexity", 61.2),
-        ("held-out loss (nats per word)", 4.11),
+        ("held-out loss (bits per word)", pytest.approx(4.11 / math.log(2))),
     ]
     # a character model without meta: its own group, per-character labels
     assert ch["group"] == "chars" and ch["command"] is None

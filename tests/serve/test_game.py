@@ -109,8 +109,8 @@ def test_full_typed_round_scores_match_hand_computed_bits(app, client):
     assert r.status_code == 200, r.text
     state = r.json()
     V = len(app.state.registry.get("gru").tokenizer)  # lower-cased vocab: one answer per entry
-    want_you = want_rnn = 0.0
-    you_ok = rnn_ok = n = 0
+    want_you = want_rnn = want_own = 0.0
+    you_ok = rnn_ok = n = chars = 0
     texts_seen = []
     while not state["finished"]:
         check_no_leak(app, state)
@@ -129,15 +129,22 @@ def test_full_typed_round_scores_match_hand_computed_bits(app, client):
         assert out["truth"] == g.sentence.words[pos]
         # you: a hit at 50% is exactly 1 bit; a miss at 80% spreads 0.2 over V-1 other words
         you = 1.0 if right else math.log2((V - 1) / 0.2)
-        rnn = -math.log2(float(p[pos, truth_id]))
         masked = p[pos].clone()
         masked[[0, 1]] = -1  # <unk>, <eos>: not guesses
         top1 = int(masked.argmax())
+        # the RNN by the same rule: as sure as its real probability for its pick (1%..99%)
+        c = min(0.99, max(0.01, float(masked.max())))
+        rnn = -math.log2(c) if top1 == truth_id else -math.log2((1 - c) / (V - 1))
+        own = -math.log2(float(p[pos, truth_id]))
         # the wrong guess "zebra" is outside the tiny vocabulary: flagged as unknown
         assert out["you"] == {"correct": right, "bits": round(you, 4), "unk": not right}
         assert out["rnn"]["bits"] == pytest.approx(rnn, abs=1e-4)
+        assert out["rnn"]["confidence"] == pytest.approx(c, abs=1e-5)
+        assert out["rnn"]["own_bits"] == pytest.approx(own, abs=1e-4)
         assert out["rnn"]["correct"] == (top1 == truth_id)
         assert out["rnn"]["top"][0][1] == pytest.approx(float(p[pos].max()), abs=1e-5)
+        want_own += own
+        chars += len(g.sentence.words[pos]) + 1  # a word and its space
         want_you, want_rnn = want_you + you, want_rnn + rnn
         you_ok, rnn_ok, n = you_ok + right, rnn_ok + (top1 == truth_id), n + 1
         if res["sentence_done"]:
@@ -150,6 +157,10 @@ def test_full_typed_round_scores_match_hand_computed_bits(app, client):
     assert s["you"]["bits"] == pytest.approx(want_you, abs=1e-3)
     assert s["rnn"]["bits"] == pytest.approx(want_rnn, abs=1e-3)
     assert s["you"]["bits_per_token"] == pytest.approx(want_you / n, abs=1e-4)
+    assert s["rnn"]["own_bits_per_token"] == pytest.approx(want_own / n, abs=1e-4)
+    assert s["chars"] == chars
+    assert s["you"]["bits_per_char"] == pytest.approx(want_you / chars, abs=1e-4)
+    assert s["texts"] == texts_seen and s["shannon_bits_per_char"] == [0.6, 1.3]
     assert s["text"] == f"you: {want_you / n:.2f} bits/word, RNN: {want_rnn / n:.2f} bits/word"
     assert len(s["sentences"]) == 2
     # a finished game says so clearly
@@ -167,25 +178,27 @@ def test_easy_mode_choices_and_scoring(app, client):
     assert len(ch) == 4 == len(set(ch)) and truth in ch
     assert "<eos>" not in ch and "<unk>" not in ch
     sid = state["session"]
-    for bad, why in (
-        ({"guess": "zebra"}, "one of the choices"),
-        ({"guess": ch[0], "confidence": 0.2}, "at least 1/4"),
-    ):
-        r = client.post("/api/game/guess", json={"session": sid, **bad})
-        assert r.status_code == 422 and why in r.json()["detail"]
+    r = client.post("/api/game/guess", json={"session": sid, "guess": "zebra"})
+    assert r.status_code == 422 and "one of the choices" in r.json()["detail"]
     ids, p = hand_bits(app, "rnn", g.sentence.text)
     vocab = app.state.registry.get("rnn").tokenizer.vocab
     pc = p[pos, [vocab.index(c) for c in ch]]
     wrong = next(c for c in ch if c != truth)
+    # "no idea" is 1% in easy mode too (it was 25%): a miss then costs little
     out = client.post(
-        "/api/game/guess", json={"session": sid, "guess": wrong, "confidence": 0.25}
+        "/api/game/guess", json={"session": sid, "guess": wrong, "confidence": 0.01}
     ).json()["result"]
-    # the RNN plays the same 4-choice game: its probabilities renormalised over the choices
-    assert out["you"] == {"correct": False, "bits": 2.0, "unk": False}  # a choice is known
-    assert out["rnn"]["bits"] == pytest.approx(
-        -math.log2(float(p[pos, ids[pos + 1]] / pc.sum())), abs=1e-4
-    )
-    assert out["rnn"]["guess"] == ch[int(pc.argmax())]
+    assert out["you"] == {"correct": False, "bits": round(-math.log2(0.99 / 3), 4), "unk": False}
+    # the RNN plays the same 4-choice game by the same rule: its pick is its favourite of the
+    # 4, its confidence its REAL probability for it (not renormalised over the choices)
+    pick = int(pc.argmax())
+    c = min(0.99, max(0.01, float(pc[pick])))
+    hit = ch[pick].lower() == truth.lower()
+    assert out["rnn"]["guess"] == ch[pick] and out["rnn"]["correct"] == hit
+    assert out["rnn"]["confidence"] == pytest.approx(c, abs=1e-5)
+    rule = -math.log2(c) if hit else -math.log2((1 - c) / 3)
+    assert out["rnn"]["bits"] == pytest.approx(rule, abs=1e-4)
+    assert out["rnn"]["p_truth"] == pytest.approx(float(p[pos, ids[pos + 1]]), abs=1e-5)
     assert out["choices"] == ch
 
 

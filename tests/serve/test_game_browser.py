@@ -120,7 +120,7 @@ def test_easy_round_to_summary_and_high_scores(server, page):
     page.select_option("#beat-model", "rnn")
     page.select_option("#beat-len", "10")
     page.click("#beat-start")
-    page.select_option("#beat-conf", "0.75")
+    page.select_option("#beat-conf", "0.01")  # "no idea" reaches 1% in easy mode too
     clicks = 0
     while not page.locator("#beat-summary").is_visible():
         nxt = page.locator("#beat-next")
@@ -135,6 +135,14 @@ def test_easy_round_to_summary_and_high_scores(server, page):
         expect(page.locator("#beat-score")).not_to_have_text(before or "")
         if clicks == 3:
             page.screenshot(path=str(ART / "easy-playing.png"), full_page=True)
+            # the RNN is as sure as its own real probability: the number on its top-5 bar
+            rnn_said = page.locator("#r-rnn").text_content()
+            pick = rnn_said.split(" ")[0]
+            for row in page.locator("#r-top .barrow").all():
+                if row.locator(".w").text_content() == pick:
+                    pct = float(row.locator(".p").text_content().rstrip("%"))
+                    assert f"it was {pct:.0f}% sure" in rnn_said or pct < 10
+            assert "1.0% sure" in page.locator("#r-you").text_content()
         if page.locator("#beat-next").is_visible():
             page.screenshot(path=str(ART / "easy-sentence-done.png"), full_page=True)
             if page.locator("#beat-summary").is_visible():
@@ -143,12 +151,17 @@ def test_easy_round_to_summary_and_high_scores(server, page):
     # the held-out text has 2 sentences of 7 tokens; a round of 10 repeats them: 10 × 6 guesses
     assert clicks == 60
     expect(page.locator("#s-text")).to_contain_text("bits/word, RNN:")
-    rows = page.locator("#hs-table tr")
+    # the round summary keeps every sentence with its marks, and the yardstick
+    expect(page.locator("#s-sentences li")).to_have_count(10)
+    expect(page.locator("#s-sentences li").first.locator(".marks")).to_have_count(6)
+    expect(page.locator("#s-yard")).to_contain_text("0.6–1.3 bits per character")
+    rows = page.locator("#hs-table tr:not(.hs-mode)")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("/60")
+    expect(page.locator("#hs-table tr.hs-mode")).to_have_text("Easy mode")
     page.screenshot(path=str(ART / "easy-summary.png"), full_page=True)
     page.reload()  # high scores live in this browser's localStorage
-    expect(page.locator("#hs-table tr").first).to_contain_text("Vanilla RNN")
+    expect(page.locator("#hs-table tr:not(.hs-mode)").first).to_contain_text("Vanilla RNN")
 
 
 def test_memory_challenge_and_hidden_state(server, page):
@@ -182,6 +195,8 @@ def test_memory_challenge_and_hidden_state(server, page):
     page.screenshot(path=str(ART / "hidden-question.png"), full_page=True)
     page.click("#hid-q button[type=submit]")
     expect(page.locator("#hid-result")).to_contain_text("All facts:")
+    expect(page.locator("#hid-newest")).to_contain_text("always stores the newest fact")
+    expect(page.locator("#hid-tally")).to_contain_text("of 1 right")
     page.screenshot(path=str(ART / "hidden-result.png"), full_page=True)
 
 

@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,3 +50,18 @@ def corpus_text(split: str = "train") -> str:
 def shakespeare_val() -> str:
     """The last 10% of Tiny Shakespeare: the character model's held-out text."""
     return gzip.decompress(SHAKESPEARE_VAL.read_bytes()).decode("utf-8")
+
+
+def heldout_run(encode: Callable[[str], list[int]], max_tokens: int) -> str:
+    """Held-out sentences joined by spaces, as many as ``encode`` reads in at most
+    ``max_tokens`` tokens (a long real text, e.g. to time the explorer on).
+
+    >>> len(heldout_run(str.split, 12).split()) <= 12
+    True
+    """
+    out: list[str] = []
+    for s in sentences("val"):
+        if len(encode(" ".join([*out, s]))) > max_tokens:
+            break
+        out.append(s)
+    return " ".join(out)

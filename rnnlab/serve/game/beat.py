@@ -1,7 +1,9 @@
 """Beat the RNN: a held-out sentence is revealed token by token. Before each token the player
 guesses it (typed, or one of 4 choices in easy mode) and so does the RNN (its top-1, hidden
-until the guess is committed). Both are scored in correct guesses and surprisal in bits (see
-``player_bits``); a round is 1 or 10 sentences.
+until the guess is committed). Both are scored by one rule (``player_bits``): a guess and how
+sure of it (1% .. 99%); the RNN's "how sure" is its own real probability for its guess (not
+renormalised over the choices). Its plain surprisal −log2 p(truth) is kept beside, for
+reference (``own``). A round is 1 or 10 sentences.
 
 >>> g = new_game(registry, "gru", "typed", 1, seed=3)                 # doctest: +SKIP
 >>> reply = guess(registry, g, "cat", 0.5); reply["result"]["truth"]  # doctest: +SKIP
@@ -32,6 +34,9 @@ from rnnlab.serve.registry import LoadedModel, ModelRegistry
 
 N_CHOICES = 4
 ROUND_SENTENCES = 10
+CONFIDENCE = (0.01, 0.99)  # how sure either player may be: from "no idea" to "sure"
+DISTRACTOR_POOL = 12  # easy mode: wrong choices come from the model's top-12 next words
+SHANNON_BPC = (0.6, 1.3)  # Shannon (1951): his bounds for printed English, bits per character
 
 
 # ---- scoring -------------------------------------------------------------------------------
@@ -56,35 +61,54 @@ def model_bits(p: float) -> float:
     return -math.log2(max(p, 1e-12))
 
 
+def sure(p: float) -> float:
+    """A probability as a confidence either player may state: clipped to ``CONFIDENCE``.
+
+    >>> sure(0.997), sure(0.3), sure(1e-4)
+    (0.99, 0.3, 0.01)
+    """
+    lo, hi = CONFIDENCE
+    return min(hi, max(lo, p))
+
+
 @dataclass
 class Score:
     n: int = 0
+    chars: int = 0  # characters guessed (a word counts its space): the bits/char yardstick
     you_correct: int = 0
     rnn_correct: int = 0
     you_bits: float = 0.0
     rnn_bits: float = 0.0
+    rnn_own: float = 0.0  # the RNN's plain surprisal −log2 p(truth), for reference
 
-    def add(self, you_ok: bool, rnn_ok: bool, you_b: float, rnn_b: float) -> None:
+    def add(self, you_ok: bool, rnn_ok: bool, you_b: float, rnn_b: float, own: float = 0.0,
+            chars: int = 1) -> None:  # fmt: skip
         self.n += 1
+        self.chars += chars
         self.you_correct += you_ok
         self.rnn_correct += rnn_ok
         self.you_bits += you_b
         self.rnn_bits += rnn_b
+        self.rnn_own += own
+
+    def side(self, correct: int, bits: float) -> dict[str, Any]:
+        return {
+            "correct": correct,
+            "bits": round(bits, 4),
+            "bits_per_token": round(bits / self.n, 4) if self.n else None,
+            "bits_per_char": round(bits / self.chars, 4) if self.chars else None,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        per = lambda b: round(b / self.n, 4) if self.n else None  # noqa: E731
+        rnn = self.side(self.rnn_correct, self.rnn_bits)
+        own = self.side(0, self.rnn_own)
+        rnn["own_bits_per_token"] = own["bits_per_token"]
+        rnn["own_bits_per_char"] = own["bits_per_char"]
         return {
             "n": self.n,
-            "you": {
-                "correct": self.you_correct,
-                "bits": round(self.you_bits, 4),
-                "bits_per_token": per(self.you_bits),
-            },
-            "rnn": {
-                "correct": self.rnn_correct,
-                "bits": round(self.rnn_bits, 4),
-                "bits_per_token": per(self.rnn_bits),
-            },
+            "chars": self.chars,
+            "you": self.side(self.you_correct, self.you_bits),
+            "rnn": rnn,
         }
 
 
@@ -148,21 +172,22 @@ def start_sentence(g: Game, lm: LoadedModel) -> None:
 
 def begin_step(g: Game, lm: LoadedModel) -> None:
     """The model's distribution for the token to guess, and in easy mode the choices: the
-    true token and 3 others drawn from the model's own distribution
-    (flattened, so they are plausible without always being its favourites), in random order."""
+    true token and 3 others drawn, weighted by the model's probability, from its own
+    ``DISTRACTOR_POOL`` likeliest next words other than the answer (so every wrong choice is
+    one the model itself finds plausible here), in random order."""
     s, cls = g.sentence, classes_of(lm)
     g.probs = step_probs(lm, s, g.pos)
     g.choices = []
     if g.mode != "easy":
         return
     truth = s.truth[g.pos]
-    w = g.probs.clone().clamp_min(1e-9).sqrt()
-    for c in cls.special | {truth}:
-        w[c] = 0.0
+    w = g.probs.clone()
+    w[list(cls.special | {truth})] = 0.0
+    pool = w.topk(min(DISTRACTOR_POOL, int((w > 0).sum()))).indices
     rng = torch.Generator().manual_seed(hash((g.seed, g.index, g.pos)) % 2**31)
-    n = min(N_CHOICES - 1, int((w > 0).sum()))
-    others = torch.multinomial(w, n, replacement=False, generator=rng).tolist() if n else []
-    picks = [truth, *others]
+    n = min(N_CHOICES - 1, len(pool))
+    pick = torch.multinomial(w[pool].clamp_min(1e-12), n, replacement=False, generator=rng)
+    picks = [truth, *pool[pick].tolist()]
     random.Random(f"{g.seed}:{g.index}:{g.pos}").shuffle(picks)
     g.choices = picks
 
@@ -191,7 +216,7 @@ def state(g: Game, lm: LoadedModel) -> dict[str, Any]:
         step=g.pos - s.first + 1,
         shown=s.words[: g.pos],
         choices=[cls.names[c] for c in g.choices] if g.mode == "easy" else None,
-        min_confidence=round(1 / N_CHOICES, 4) if g.mode == "easy" else 0.01,
+        min_confidence=CONFIDENCE[0],
     )
     return out
 
@@ -205,6 +230,8 @@ def summary(g: Game) -> dict[str, Any]:
         "unit": g.unit,
         "text": text,
         "sentences": [s.to_dict() for s in g.per_sentence],
+        "texts": g.texts[: len(g.per_sentence)],
+        "shannon_bits_per_char": list(SHANNON_BPC),
         "model": g.model,
         "label": g.label,
         "mode": g.mode,
@@ -222,15 +249,8 @@ def judge(g: Game, lm: LoadedModel, guess: str, confidence: float) -> dict[str, 
         names = [cls.names[c] for c in g.choices]
         if guess not in names:
             raise InputError(f"guess must be one of the choices {names}, got {guess!r}")
-        if confidence < 1 / len(names) - 1e-9:
-            raise InputError(
-                f"confidence must be at least 1/{len(names)} in easy mode "
-                f"(a uniform guess), got {confidence}"
-            )
         mine = g.choices[names.index(guess)]
-        pc = p[g.choices]
-        rnn_pick = g.choices[int(pc.argmax())]
-        rnn_p = float(p[truth] / pc.sum())
+        rnn_pick = g.choices[int(p[g.choices].argmax())]
         n_other = len(names) - 1
     else:
         key = guess.casefold() if g.level == "char" else guess.strip().casefold()
@@ -242,12 +262,16 @@ def judge(g: Game, lm: LoadedModel, guess: str, confidence: float) -> dict[str, 
         q = p.clone()
         q[list(cls.special)] = -1.0
         rnn_pick = int(q.argmax())
-        rnn_p = float(p[truth])
         n_other = len(cls.names) - 1
+    # one rule for both: the RNN states its own real probability for its pick as how sure it
+    # is (clipped to the range a person may choose), and pays what a person would
+    rnn_conf, p_truth = sure(float(p[rnn_pick])), float(p[truth])
     you_ok, rnn_ok = mine == truth, rnn_pick == truth
-    you_b, rnn_b = player_bits(you_ok, confidence, n_other), model_bits(rnn_p)
-    g.total.add(you_ok, rnn_ok, you_b, rnn_b)
-    g.per_sentence[-1].add(you_ok, rnn_ok, you_b, rnn_b)
+    you_b = player_bits(you_ok, confidence, n_other)
+    rnn_b, own = player_bits(rnn_ok, rnn_conf, n_other), model_bits(p_truth)
+    chars = len(s.words[g.pos]) + (0 if g.level == "char" else 1)  # a word and its space
+    g.total.add(you_ok, rnn_ok, you_b, rnn_b, own, chars)
+    g.per_sentence[-1].add(you_ok, rnn_ok, you_b, rnn_b, own, chars)
     top_p, top_i = p.topk(min(5, p.shape[0]))
     return {
         "step": g.pos - s.first + 1,
@@ -260,7 +284,9 @@ def judge(g: Game, lm: LoadedModel, guess: str, confidence: float) -> dict[str, 
             "guess": cls.names[rnn_pick],
             "correct": rnn_ok,
             "bits": round(rnn_b, 4),
-            "p_truth": round(rnn_p, 6),
+            "confidence": round(rnn_conf, 6),
+            "p_truth": round(p_truth, 6),
+            "own_bits": round(own, 4),
             "top": [[cls.names[int(i)], round(float(q), 5)] for q, i in zip(top_p, top_i)],
         },
         "choices": [cls.names[c] for c in g.choices] if g.mode == "easy" else None,

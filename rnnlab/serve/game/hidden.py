@@ -17,6 +17,7 @@ from typing import Any
 from rnnlab.serve.game.store import Conflict
 
 KEYS = "ABCDEF"
+MIN_BACK = 4  # the asked fact was last set at least this many facts before the end, if any was
 
 
 @dataclass
@@ -31,10 +32,31 @@ class HiddenGame:
 
 
 def hidden_facts(length: int, seed: int) -> tuple[list[tuple[str, int]], str]:
-    """A stream of updates "C = 7" over 6 keys, and the key asked about at the end."""
+    """A stream of updates "C = 7" over 6 keys, and the key asked about at the end: one last
+    set ``MIN_BACK`` or more facts before the end where there is one (so remembering only the
+    latest facts is not enough), else the one set longest ago."""
     rng = random.Random(seed)
     facts = [(rng.choice(KEYS), rng.randrange(10)) for _ in range(length)]
-    return facts, rng.choice(sorted({k for k, _ in facts}))
+    back = {k: length - 1 - i for i, (k, _) in enumerate(facts)}  # the last update wins
+    far = sorted(k for k, d in back.items() if d >= MIN_BACK)
+    return facts, rng.choice(far) if far else max(back, key=back.get)
+
+
+def newest_answer(facts: list[tuple[str, int]], slots: int, key: str) -> int | None:
+    """What a memory of ``slots`` slots that always stores the newest fact (over the same
+    key's slot, else over the key stored longest ago) answers for ``key``: None if pushed out.
+
+    >>> newest_answer([("A", 1), ("B", 2), ("C", 3), ("A", 4)], 2, "A"), newest_answer(
+    ...     [("A", 1), ("B", 2), ("C", 3)], 2, "A")
+    (4, None)
+    """
+    held: dict[str, int] = {}  # insertion order = the order written
+    for k, v in facts:
+        held.pop(k, None)
+        held[k] = v
+        if len(held) > slots:
+            held.pop(next(iter(held)))
+    return held.get(key)
 
 
 def new_hidden(slots: int, length: int, seed: int | None) -> HiddenGame:
@@ -79,4 +101,5 @@ def answer(h: HiddenGame, value: int) -> dict[str, Any]:
         "distance": len(h.facts) - 1 - last,
         "keys_after": later,
         "slots": h.slots,
+        "newest": newest_answer(h.facts, h.slots, h.question),
     }

@@ -42,6 +42,7 @@ HE, SHE = ["Tom", "John"], ["Mary", "Anna"]
 PLACES = ["park", "shop", "beach", "library", "station", "market", "museum", "zoo"]
 WHENS = ["yesterday", "this morning", "on Sunday", "after school", "in the evening", "last night"]
 LEVELS = 5
+CURVE_ITEMS = 40  # sentences per level of the curve: enough for a standard error of <= 8 points
 KINDS = {
     "agreement": {
         "title": "Subject–verb agreement",
@@ -169,13 +170,17 @@ def answer(reg: ModelRegistry, kind: str, level: int, seed: int, choice: str) ->
             models.append({"name": n, "label": lm.label, **reads, "error": str(e)})
             continue
         pick = int(p.argmax())
+        # a model scores only when its answer depends on the clue: right here, and the right
+        # word less likely after the other clue (a model that always says "is" never scores)
+        depends = float(p[right]) > float(q[right])
         models.append(
             {
                 "name": n,
                 "label": lm.label,
                 **reads,
                 "pick": options[pick],
-                "correct": pick == right,
+                "correct": pick == right and depends,
+                "pick_correct": pick == right,
                 "probs": {o: round(float(v), 4) for o, v in zip(options, p)},
                 "other_clue": round(float(q[right]), 4),
             }
@@ -206,11 +211,19 @@ def _curve_of(lm: LoadedModel, kind: str, items: int) -> dict[str, Any]:
     p_other = p[torch.arange(N) + N, right]  # same word, the other clue
     ok = (p[:N].argmax(-1) == right).double()
     by_level = lambda t: [round(float(a), 4) for a in t.view(LEVELS, items).mean(1)]  # noqa: E731
+    # the standard error of each level's mean over its ``items`` sentences
+    se = lambda t: [  # noqa: E731
+        round(float(a), 4) for a in t.view(LEVELS, items).std(1, correction=0) / math.sqrt(items)
+    ]
+    paired, effect = (p_right > p_other).double(), p_right - p_other
     return {
         "accuracy": by_level(ok),
+        "accuracy_se": se(ok),
         "p_right": by_level(p_right),
-        "paired": by_level((p_right > p_other).double()),
-        "effect": by_level(p_right - p_other),
+        "paired": by_level(paired),
+        "paired_se": se(paired),
+        "effect": by_level(effect),
+        "effect_se": se(effect),
     }
 
 

@@ -75,7 +75,7 @@ def memory_answer(req: S.MemoryAnswer, reg: Registry) -> dict:
 
 
 @router.get("/api/game/memory/curve", response_model=S.MemoryCurve, **_sparse)
-def memory_curve(reg: Registry, kind: str = "agreement", items: int = 12) -> dict:
+def memory_curve(reg: Registry, kind: str = "agreement", items: int = memory.CURVE_ITEMS) -> dict:
     """Accuracy, paired accuracy and clue effect per model and level (see ``memory.curve``)."""
     return memory.curve(reg, kind, items)
 

@@ -76,12 +76,18 @@ class GameModels(Out):
 
 class SideScore(Out):
     correct: int
-    bits: float
+    bits: float = Field(description="total bits by the game's one rule (see beat.player_bits)")
     bits_per_token: float | None
+    bits_per_char: float | None = Field(None, description="a word counts its space")
+    own_bits_per_token: float | None = Field(
+        None, description="RNN only: its plain surprisal −log2 p(truth), for reference"
+    )
+    own_bits_per_char: float | None = None
 
 
 class Scores(Out):
     n: int
+    chars: int = 0
     you: SideScore
     rnn: SideScore
 
@@ -90,6 +96,10 @@ class Summary(Scores):
     unit: str
     text: str
     sentences: list[Scores]
+    texts: list[str] = Field(default_factory=list, description="the sentences played")
+    shannon_bits_per_char: list[float] = Field(
+        default_factory=list, description="Shannon's 1951 bounds for English"
+    )
     model: str
     label: str
     mode: str
@@ -125,8 +135,10 @@ class YouResult(Out):
 class RnnResult(Out):
     guess: str
     correct: bool
-    bits: float
-    p_truth: float
+    bits: float = Field(description="by the rule a person is scored by")
+    confidence: float = Field(0.0, description="its real probability for its guess, clipped")
+    p_truth: float = Field(description="its real probability for the true token")
+    own_bits: float = Field(0.0, description="−log2 p_truth, for reference")
     top: list[tuple[str, float]]
 
 
@@ -176,7 +188,8 @@ class MemoryPick(ModelName):
         default_factory=list, description="words of the prompt this model reads as <unk>"
     )
     pick: str | None = None
-    correct: bool | None = None
+    correct: bool | None = Field(None, description="right, and only because of the clue")
+    pick_correct: bool | None = Field(None, description="right, whatever the reason")
     probs: dict[str, float] | None = None
     other_clue: float | None = None
     error: str | None = None
@@ -196,9 +209,12 @@ class MemoryResult(Out):
 
 class MemoryCurveModel(ModelName):
     accuracy: list[float] | None = None
+    accuracy_se: list[float] | None = Field(None, description="standard error per level")
     p_right: list[float] | None = None
     paired: list[float] | None = None
+    paired_se: list[float] | None = None
     effect: list[float] | None = None
+    effect_se: list[float] | None = None
     error: str | None = None
 
 
@@ -240,3 +256,6 @@ class HiddenResult(Out):
     distance: int
     keys_after: int
     slots: int
+    newest: int | None = Field(
+        None, description="what a memory that always stores the newest fact answers (None: lost)"
+    )

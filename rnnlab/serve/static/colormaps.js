@@ -15,28 +15,30 @@
     [4.776384997670288, -13.74514537774601, -65.35303263337234],
     [-5.435455855934631, 4.645852612178535, 26.3124352495832],
   ];
-  function rgb(r, g, b) {
-    return `rgb(${Math.round(255 * clamp(r))},${Math.round(255 * clamp(g))},${Math.round(255 * clamp(b))})`;
-  }
-  function viridis(t) {
+  // [r, g, b] in 0..255 (a canvas writes these); the named maps return CSS strings
+  const bytes = (r, g, b) => [Math.round(255 * clamp(r)), Math.round(255 * clamp(g)), Math.round(255 * clamp(b))];
+  const css = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+  function viridisRGB(t) {
     t = clamp(t);
     const out = [0, 1, 2].map((k) => {
       let v = C[6][k];
       for (let i = 5; i >= 0; i--) v = C[i][k] + t * v;
       return v;
     });
-    return rgb(out[0], out[1], out[2]);
+    return bytes(out[0], out[1], out[2]);
   }
+  const viridis = (t) => css(viridisRGB(t));
   const NEG = [0.129, 0.4, 0.675]; // #2166ac
   const MID = [0.969, 0.969, 0.969];
   const POS = [0.902, 0.38, 0.004]; // #e66101
-  function diverging(v, max) {
+  function divergingRGB(v, max) {
     const t = Math.max(-1, Math.min(1, v / (max || 1)));
     const end = t < 0 ? NEG : POS;
     const a = Math.abs(t);
-    return rgb(...MID.map((m, i) => m + (end[i] - m) * a));
+    return bytes(...MID.map((m, i) => m + (end[i] - m) * a));
   }
+  const diverging = (v, max) => css(divergingRGB(v, max));
   // readable text colour on a given background value
   function inkOnDiverging(v, max) { return Math.abs(v / (max || 1)) > 0.6 ? "#fff" : "#111"; }
-  window.Colormaps = { viridis, diverging, inkOnDiverging };
+  window.Colormaps = { viridis, diverging, viridisRGB, divergingRGB, inkOnDiverging };
 })();

@@ -57,6 +57,9 @@ export function drawCurve(curve) {
   const svg = clear($("curve"));
   const W = 420, H = 200, left = 40, top = 10, bottom = 30;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  // the run logs nats; every page speaks bits
+  const bits = (rows) => rows.map((q) => [q[0], q[1] / Math.LN2]);
+  curve = { train: bits(curve.train), val: bits(curve.val) };
   const all = [...curve.train, ...curve.val];
   if (!all.length) { svg.append(svgEl("text", { x: 10, y: 30, class: "small", text: "no training log for this model" })); return; }
   const xmax = Math.max(...all.map((q) => q[0]), 1);
@@ -69,7 +72,7 @@ export function drawCurve(curve) {
   svg.append(svgEl("text", { x: left - 4, y: sy(ymin) + 4, "text-anchor": "end", class: "small", text: ymin.toFixed(1) }));
   if (curve.train.length) svg.append(svgEl("polyline", { points: curve.train.map((q) => `${sx(q[0])},${sy(q[1])}`).join(" "), class: "traj train" }));
   if (curve.val.length) svg.append(svgEl("polyline", { points: curve.val.map((q) => `${sx(q[0])},${sy(q[1])}`).join(" "), class: "traj val" }));
-  curve.val.forEach((q) => svg.append(svgEl("circle", { cx: sx(q[0]), cy: sy(q[1]), r: 3, class: "pt val", "data-tip": `step ${q[0]}: val loss ${q[1]}` })));
+  curve.val.forEach((q) => svg.append(svgEl("circle", { cx: sx(q[0]), cy: sy(q[1]), r: 3, class: "pt val", "data-tip": `step ${q[0]}: held-out loss ${q[1].toFixed(3)} bits` })));
   svg.append(svgEl("text", { x: left + 10, y: top + 12, class: "small legend-train", text: "— train" }));
   svg.append(svgEl("text", { x: left + 70, y: top + 12, class: "small legend-val", text: "— validation" }));
 }

@@ -54,23 +54,43 @@ document.addEventListener("focusout", () => { $("tooltip").hidden = true; });
 
 export const hiddenOf = (tr, l = S.layer, d = S.dir) => tr.hidden[Math.min(l, tr.layers - 1)][Math.min(d, tr.directions - 1)];
 
-// scroll a wide diagram so that the current step stays in view
+// scroll a wide diagram so that the current step stays in view. Queued and done together in
+// the next animation frame: reading a box's size right after a step's writes would force a
+// layout per diagram; read together they cost one.
+const pending = new Map();
 export function keepVisible(svg, x, w) {
-  const box = svg.parentElement;
-  if (!box || !box.classList.contains("scroll")) return;
-  const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width") || 1) || 1;
-  const a = x * scale, b = (x + w) * scale;
-  if (a < box.scrollLeft) box.scrollLeft = Math.max(0, a - 20);
-  else if (b > box.scrollLeft + box.clientWidth) box.scrollLeft = b - box.clientWidth + 20;
+  const box = svg.closest(".scroll");
+  if (!box) return;
+  if (!pending.size) requestAnimationFrame(flushVisible);
+  pending.set(box, [svg, x, w]);
+}
+function flushVisible() {
+  const todo = [...pending];
+  pending.clear();
+  const read = todo.map(([box, [svg, x, w]]) => {
+    const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width") || 1) || 1;
+    return [box, x * scale, (x + w) * scale, box.scrollLeft, box.clientWidth];
+  });
+  for (const [box, a, b, left, width] of read) {
+    if (a < left) box.scrollLeft = Math.max(0, a - 20);
+    else if (b > left + width) box.scrollLeft = b - width + 20;
+  }
 }
 export const sub = (t) => String(t + 1).split("").map((c) => "₀₁₂₃₄₅₆₇₈₉"[Number(c)]).join("");
 
-export function bars(box, top, highlight) {
+// how a vocabulary entry is shown: the end-of-sentence token in words, not as raw "<eos>"
+export const EOS = "<eos>";
+export const showTok = (w) => (w === EOS ? "⟨end of sentence⟩" : w);
+
+// the true word is highlighted whatever its case where the model reads words lower-cased
+// ("The" is the vocabulary's "the"); `fold` says so
+export function bars(box, top, highlight, fold = false) {
   clear(box);
   const mx = Math.max(...top.map((q) => q[1]), 1e-9);
+  const key = (w) => (fold && typeof w === "string" ? w.toLowerCase() : w);
   for (const [w, p] of top) {
-    box.append(el("div", { class: "barrow" + (w === highlight ? " hit" : ""), "data-word": w, "data-p": p },
-      el("span", { class: "w", text: w }),
+    box.append(el("div", { class: "barrow" + (highlight !== null && key(w) === key(highlight) ? " hit" : ""), "data-word": w, "data-p": p },
+      el("span", { class: "w", text: showTok(w) }),
       el("span", { class: "track" }, el("span", { class: "fill", style: `width:${(100 * p) / mx}%` })),
       el("span", { class: "p", text: pct(p) })));
   }

@@ -3,7 +3,7 @@
 // sampling (/api/generate: the words one by one, with the distribution each came from).
 
 import { $, el, api, clear, svg as svgEl } from "./lib.js";
-import { CM, S, fmt, pct, info, bars, unkAt, unkWord } from "./explorer-core.js";
+import { CM, S, fmt, pct, info, bars, showTok, unkAt, unkWord } from "./explorer-core.js";
 
 // ---- gradients ---------------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ export function gradPanel(r, lo, hi) {
   });
   const legend = r.cell_relative ? " · bars ‖∂L/∂h‖, dots ‖∂L/∂c‖ (cell state)" : "";
   return el("figure", { class: "gradfig", "data-model": r.model },
-    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss, 2)} nats` + (r.target_unk ? ` (an ${unkWord(r)}: the loss of predicting <unk>, not “${r.target}”)` : "") + legend),
+    el("figcaption", {}, el("b", { text: r.label }), ` · loss at “${r.target}” = ${fmt(r.loss / Math.LN2, 2)} bits` + (r.target_unk ? ` (an ${unkWord(r)}: the loss of predicting <unk>, not “${r.target}”)` : "") + legend),
     el("div", { class: "scroll" }, svg));
 }
 
@@ -82,7 +82,8 @@ export async function runGenerate() {
   const box = clear($("gen-out"));
   clear($("gen-dist"));
   try {
-    S.gen = await api("/api/generate", { model: $("gen-model").value, prompt: $("gen-prompt").value, length: 15, temperature: Number($("temp").value), k: 6 });
+    const sentences = Number($("gen-sentences").value);
+    S.gen = await api("/api/generate", { model: $("gen-model").value, prompt: $("gen-prompt").value, length: sentences === 1 ? 15 : Math.min(100, 25 * sentences), sentences, temperature: Number($("temp").value), k: 6 });
   } catch (e) {
     box.append(el("p", { class: "error", role: "alert", text: e.message }));
     return;
@@ -100,11 +101,26 @@ export async function runGenerate() {
   // reveal the words one by one, as the model produced them
   gen.steps.forEach((s, i) => setTimeout(() => {
     if (S.gen !== gen) return;
-    box.append(el("button", { type: "button", class: "tok gen", "data-i": i, "data-tip": `p = ${pct(s.p)}`, text: s.token, onclick: () => showGenStep(i) }));
+    box.append(el("button", { type: "button", class: "tok gen", "data-i": i, "data-tip": `p = ${pct(s.p)}`, text: showTok(s.token), onclick: () => showGenStep(i) }));
     showGenStep(i);
     if (i === gen.steps.length - 1) box.dataset.done = "1";
   }, 180 * i));
 }
+// the temperature slider reshapes, live, the distribution of the first word after the prompt
+export function liveTemperature() {
+  $("temp-out").textContent = $("temp").value;
+  clearTimeout(S.tempTimer);
+  S.tempTimer = setTimeout(async () => {
+    const t = Number($("temp").value);
+    let d;
+    try { d = await api("/api/predict", { model: $("gen-model").value, text: $("gen-prompt").value, temperature: t, k: 6 }); } catch (e) { return; }
+    if (Number($("temp").value) !== t) return; // the slider moved on
+    const box = $("gen-dist");
+    bars(box, d.top, null);
+    box.prepend(el("p", { class: "small", id: "gen-live", text: `The first word after the prompt at temperature ${t} (the slider reshapes these bars):` }));
+  }, 120);
+}
+
 export function showGenStep(i) {
   S.genPick = i;
   const s = S.gen.steps[i];

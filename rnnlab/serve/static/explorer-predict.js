@@ -2,7 +2,8 @@
 // every served model reading the same text side by side (/api/trace for each).
 
 import { $, el, api, clear, svg as svgEl, unkTip } from "./lib.js";
-import { CM, S, fmt, pct, info, START, bars, levelOf, unkAt, unkWord } from "./explorer-core.js";
+import { CM, S, fmt, pct, info, START, bars, keepVisible, levelOf, showTok, unkAt, unkWord } from "./explorer-core.js";
+import { drawHeatmap, moveHeatmap } from "./explorer-heat.js";
 
 // what a step's target tells: an unknown target's p is that of <unk>, not a surprise at the word
 export const targetText = (r, s) => (s.target_unk
@@ -23,13 +24,15 @@ export function renderPred() {
   $("pred-explain").textContent = S.tr.causal
     ? `After reading “${S.tr.tokens[S.pos]}”${read} the model expects next:`
     : `The bidirectional model fills in the word at this step from the words on both sides (it never sees the word itself):`;
-  bars($("bars"), s.top, s.target);
+  bars($("bars"), s.top, s.target, levelOf(S.tr) === "word");
   $("target").textContent = s.target === null
     ? "(end of the text: nothing came next)"
     : `${S.tr.causal ? "Next word" : "The word there"} was ${targetText(S.tr, s)}.`;
 }
 
-export function renderSurprise() {
+// The surprise curve: drawn once per text (every step), a veil hides the steps not read yet;
+// a step moves the veil and the current mark and scrolls the chart to follow it.
+export function drawSurprise() {
   const svg = clear($("surprise"));
   const st = S.tr.steps, T = st.length;
   const cw = Math.max(30, Math.min(60, 560 / T)), left = 34, top = 10, h = 120;
@@ -48,25 +51,45 @@ export function renderSurprise() {
   // the line breaks at an unknown target rather than bridging it
   const runs = [[]], tflags = st.map((s) => s.target_unk);
   st.forEach((s, t) => {
-    if (t > S.pos) return;
     if (s.target_unk) { runs.push([]); return; }
     if (known(s)) runs[runs.length - 1].push(`${left + t * cw + cw / 2},${y(s.bits)}`);
   });
   for (const pts of runs) if (pts.length) svg.append(svgEl("polyline", { points: pts.join(" "), class: "traj" }));
+  const labels = [], marks = [];
   st.forEach((s, t) => {
     const x = left + t * cw + cw / 2;
-    if (s.target !== null) svg.append(unkAt(svgEl("text", { x, y: top + h + 14, "text-anchor": "end", transform: `rotate(-35 ${x} ${top + h + 14})`, class: "small" + (t === S.pos ? " cur" : ""), text: s.target }), S.tr, t, tflags));
-    if (s.bits === null || t > S.pos) return;
+    labels.push(s.target === null ? null : svg.appendChild(unkAt(svgEl("text", { x, y: top + h + 14, "text-anchor": "end", transform: `rotate(-35 ${x} ${top + h + 14})`, class: "small", text: showTok(s.target) }), S.tr, t, tflags)));
+    if (s.bits === null) { marks.push(null); return; }
     if (s.target_unk) {
       // a hollow dashed mark on the baseline, labelled, instead of a spike
-      svg.append(svgEl("circle", { cx: x, cy: y(0), r: t === S.pos ? 6 : 4, class: "pt unk-target" + (t === S.pos ? " cur" : ""), "data-tip": targetText(S.tr, s) }));
+      marks.push(svg.appendChild(svgEl("circle", { cx: x, cy: y(0), r: 4, class: "pt unk-target", "data-tip": targetText(S.tr, s) })));
       svg.append(svgEl("text", { x, y: y(0) - 8, "text-anchor": "middle", class: "small unk-label", text: "?" }));
       return;
     }
-    svg.append(svgEl("circle", { cx: x, cy: y(s.bits), r: t === S.pos ? 6 : 4, class: "pt" + (t === S.pos ? " cur" : ""), fill: CM().viridis(1 - Math.min(1, s.bits / mx)), "data-tip": targetText(S.tr, s) }));
+    marks.push(svg.appendChild(svgEl("circle", { cx: x, cy: y(s.bits), r: 4, class: "pt", fill: CM().viridis(1 - Math.min(1, s.bits / mx)), "data-tip": targetText(S.tr, s) })));
   });
+  const veil = svgEl("rect", { class: "veil", y: 0, height: top + h + 4, fill: "#fff" });
+  svg.append(veil);
+  S.surprise = { left, cw, T, veil, labels, marks, cur: -1 };
   const u = S.tr.unk_targets;
   $("surprise-note").textContent = meanText(S.tr) + (u ? `; “?” on the baseline: ${u > 1 ? "targets" : "a target"} the model reads as unknown (its surprise there is not shown)` : "") + ".";
+}
+
+export function moveSurprise() {
+  const v = S.surprise;
+  if (!v) return;
+  v.veil.setAttribute("x", v.left + (S.pos + 1) * v.cw);
+  v.veil.setAttribute("width", Math.max(0, (v.T - 1 - S.pos) * v.cw + 10));
+  if (v.cur !== S.pos) {
+    for (const t of [v.cur, S.pos]) {
+      if (t < 0) continue;
+      const on = t === S.pos;
+      if (v.labels[t]) v.labels[t].classList.toggle("cur", on);
+      if (v.marks[t]) { v.marks[t].classList.toggle("cur", on); v.marks[t].setAttribute("r", on ? 6 : 4); }
+    }
+    v.cur = S.pos;
+  }
+  keepVisible($("surprise"), v.left + S.pos * v.cw, v.cw);
 }
 
 // ---- compare ----------------------------------------------------------------------------
@@ -76,6 +99,7 @@ const peers = () => S.models.filter((m) => (m.group || "words") === (info(S.mode
 
 export async function runCompare(text) {
   S.compare = {};
+  S.cmpCols = [];
   const seq = (S.cmpSeq = (S.cmpSeq || 0) + 1);
   const box = clear($("compare"));
   box.append(el("p", { class: "hint", text: "Reading with every model…" }));
@@ -85,38 +109,40 @@ export async function runCompare(text) {
   renderCompare();
 }
 
+// the columns are built once per text (and when the replies arrive); a step moves each
+// column's mini heatmap and refills its bars
 export function renderCompare() {
   const box = clear($("compare"));
+  S.cmpCols = [];
   for (const m of peers()) {
     const tr = S.compare[m.name];
     const col = el("div", { class: "cmp" + (m.name === S.model ? " current" : ""), "data-model": m.name });
     col.append(el("h3", { text: m.label }));
-    if (!tr) { col.append(el("p", { class: "hint", text: "…" })); box.append(col); continue; }
-    if (tr.error) { col.append(el("p", { class: "error", text: tr.error })); box.append(col); continue; }
+    box.append(col);
+    if (!tr) { col.append(el("p", { class: "hint", text: "…" })); continue; }
+    if (tr.error) { col.append(el("p", { class: "error", text: tr.error })); continue; }
+    const hv = tr.hidden[tr.layers - 1][0]; // the top layer feeds the prediction
+    const T = hv.length, H = hv[0].length;
+    const heat = el("div", { class: "heat mini", role: "img", "aria-label": `${m.label} hidden state` });
+    col.append(el("div", { class: "scroll" }, heat));
+    drawHeatmap(heat, hv, { mode: "hidden", noLabels: true, noLegend: true, left: 0, cw: Math.max(6, Math.min(18, 200 / T)), rowH: H > 64 ? 1.5 : 3 });
+    const after = el("p", { class: "small" }), bx = el("div", { class: "bars small" }), pw = el("p", { class: "small" });
+    col.append(after, bx, pw, el("p", { class: "small", text: `${meanText(tr)} · ${tr.params.toLocaleString()} params` }));
+    S.cmpCols.push({ tr, heat, after, bx, pw });
+  }
+  moveCompare();
+}
+
+export function moveCompare() {
+  for (const c of S.cmpCols || []) {
+    const tr = c.tr;
     // align on the same word: next-word models start with a ⟨s⟩ step, a fill-in model does not
     const shift = (tr.tokens[0] === START ? 1 : 0) - (S.tr.tokens[0] === START ? 1 : 0);
     const p = Math.max(0, Math.min(S.pos + shift, tr.tokens.length - 1));
-    const l = tr.layers - 1; // the top layer feeds the prediction
-    const hv = tr.hidden[l][0];
-    const svg = svgEl("svg", { class: "heat mini", role: "img", "aria-label": `${m.label} hidden state` });
-    col.append(el("div", { class: "scroll" }, svg));
-    renderMini(svg, tr, hv, p);
+    moveHeatmap(c.heat, p, Infinity);
     const s = tr.steps[p];
-    col.append(el("p", { class: "small", text: tr.causal ? `after “${tr.tokens[p]}”, next:` : `word at “${tr.tokens[p]}” from both sides:` }));
-    const bx = el("div", { class: "bars small" });
-    bars(bx, s.top, s.target);
-    col.append(bx);
-    col.append(el("p", { class: "small", text: s.target === null ? "" : s.target_unk ? `“${s.target}”: ${unkWord(tr)}` : `p(“${s.target}”) = ${pct(s.p)}` }));
-    col.append(el("p", { class: "small", text: `${meanText(tr)} · ${tr.params.toLocaleString()} params` }));
-    box.append(col);
+    c.after.textContent = tr.causal ? `after “${tr.tokens[p]}”, next:` : `word at “${tr.tokens[p]}” from both sides:`;
+    bars(c.bx, s.top, s.target, levelOf(tr) === "word");
+    c.pw.textContent = s.target === null ? "" : s.target_unk ? `“${s.target}”: ${unkWord(tr)}` : `p(“${s.target}”) = ${pct(s.p)}`;
   }
-}
-
-export function renderMini(svg, tr, hv, p) {
-  const T = hv.length, H = hv[0].length;
-  const cw = Math.max(6, Math.min(18, 200 / T)), rh = H > 64 ? 1.5 : 3;
-  const W = T * cw + 2, Ht = H * rh + 2;
-  svg.setAttribute("viewBox", `0 0 ${W} ${Ht}`);
-  for (let t = 0; t <= p; t++) for (let u = 0; u < H; u++) svg.append(svgEl("rect", { x: t * cw, y: u * rh, width: cw - 0.5, height: rh, fill: CM().diverging(hv[t][u], 1) }));
-  svg.append(svgEl("rect", { x: p * cw, y: 0, width: cw, height: H * rh, class: "cursor" }));
 }

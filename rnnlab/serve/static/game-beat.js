@@ -11,7 +11,7 @@ export const show = (t) => (t === " " ? "␣" : t === "\n" ? "⏎" : t);
 export const fmt = (x, d = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(d));
 
 // ---------------------------------------------------------------- Beat the RNN
-export const beat = { state: null, history: [], busy: false, pendingNext: false };
+export const beat = { state: null, history: [], played: [], busy: false, pendingNext: false };
 
 export async function loadModels() {
   try {
@@ -37,6 +37,7 @@ export async function startGame(ev) {
       sentences: Number($("beat-len").value),
     });
     beat.history = [];
+    beat.played = [];
     beat.pendingNext = false;
     $("beat-summary").hidden = true;
     $("beat-result").hidden = true;
@@ -110,6 +111,7 @@ export async function commit(guess) {
     beat.history.push(r.result);
     renderResult(r);
     if (r.sentence_done) {
+      beat.played.push({ text: r.sentence_text, shown: [...beat.state.shown, r.result.truth], marks: beat.history });
       beat.history = [];
       beat.pendingNext = !r.state.finished;
       // show the completed sentence until the player moves on
@@ -129,6 +131,8 @@ export async function commit(guess) {
   beat.busy = false;
 }
 
+export const pctText = (p) => `${(100 * p).toFixed(p < 0.1 ? 1 : 0)}%`;
+
 export function verdict(ok, guess, bits) {
   return `${show(guess)} ${ok ? "✓ right" : "✗ wrong"} (${fmt(bits)} bits)`;
 }
@@ -137,11 +141,13 @@ export function renderResult(r) {
   const res = r.result;
   $("beat-result").hidden = false;
   $("r-truth").textContent = show(res.truth);
-  $("r-you").textContent = verdict(res.you.correct, res.guess, res.you.bits) + ` · you were ${Math.round(res.confidence * 100)}% sure`;
+  $("r-you").textContent = verdict(res.you.correct, res.guess, res.you.bits) + ` · you were ${pctText(res.confidence)} sure`;
   $("r-you").className = res.you.correct ? "ok" : "miss";
   // a typed guess outside the model's vocabulary can never be right: say so on the guess
   if (res.you.unk) $("r-you").append(" · ", markUnk(el("span", { text: `“${res.guess}” is not a ${beat.state.unit} this model knows` }), true, beat.state.level));
-  $("r-rnn").textContent = verdict(res.rnn.correct, res.rnn.guess, res.rnn.bits) + ` · p(truth) = ${fmt(res.rnn.p_truth, 3)}`;
+  // the RNN by the same rule: as sure as its own real probability for its pick
+  $("r-rnn").textContent = verdict(res.rnn.correct, res.rnn.guess, res.rnn.bits) + ` · it was ${pctText(res.rnn.confidence)} sure`;
+  $("r-own").textContent = `The RNN's own probability for “${show(res.truth)}”: ${pctText(res.rnn.p_truth)} (plain surprise −log₂ p = ${fmt(res.rnn.own_bits)} bits, for reference).`;
   $("r-rnn").className = res.rnn.correct ? "ok" : "miss";
   const bars = $("r-top");
   bars.textContent = "";
@@ -169,17 +175,38 @@ export function finish(s) {
   $("s-text").textContent = sum.text;
   const tb = $("s-table");
   tb.textContent = "";
-  for (const [who, k] of [["You", "you"], [`RNN (${sum.label})`, "rnn"]]) {
-    tb.append(el("tr", {}, el("th", { scope: "row", text: who }),
-      el("td", { text: `${sum[k].correct} / ${sum.n}` }), el("td", { text: fmt(sum[k].bits, 1) }),
-      el("td", { text: fmt(sum[k].bits_per_token) })));
-  }
+  const row = (who, side, correct) => tb.append(el("tr", {}, el("th", { scope: "row", text: who }),
+    el("td", { text: correct }), el("td", { text: fmt(side.bits, 1) }),
+    el("td", { text: fmt(side.bits_per_token) }), el("td", { text: fmt(side.bits_per_char) })));
+  row("You", sum.you, `${sum.you.correct} / ${sum.n}`);
+  row(`RNN (${sum.label})`, sum.rnn, `${sum.rnn.correct} / ${sum.n}`);
+  row("RNN, plain surprise (reference)", { bits: sum.rnn.own_bits_per_token * sum.n,
+    bits_per_token: sum.rnn.own_bits_per_token, bits_per_char: sum.rnn.own_bits_per_char }, "");
+  const [lo, hi] = sum.shannon_bits_per_char;
+  $("s-yard").textContent = `Yardstick: Shannon (1951) put printed English at ${lo}–${hi} bits per character for a person guessing with the whole text before them; you scored ${fmt(sum.you.bits_per_char)} and the RNN ${fmt(sum.rnn.bits_per_char)} bits per character here.`;
   const you = sum.you.bits_per_token, rnn = sum.rnn.bits_per_token;
   $("s-verdict").textContent = you === null ? "" : you < rnn
     ? "You beat the RNN: your predictions were less surprised than its."
     : you === rnn ? "A draw." : "The RNN wins this round: its predictions were less surprised than yours.";
+  renderPlayed();
   saveHighScore(sum);
   $("beat-again").focus();
+}
+
+// the round's sentences, each word guessed with its ✓/✗ for you and for the RNN
+export function renderPlayed() {
+  const box = $("s-sentences");
+  box.textContent = "";
+  for (const p of beat.played) {
+    const line = el("p", { class: "tokens", role: "list" });
+    p.shown.forEach((t, i) => {
+      const h = p.marks[i - (p.shown.length - p.marks.length)];
+      const chip = el("span", { class: "tok read" + (h ? (h.you.correct ? " you-ok" : " you-miss") : ""), role: "listitem", text: show(t) });
+      if (h) chip.append(el("span", { class: "marks", text: (h.you.correct ? "✓" : "✗") + (h.rnn.correct ? "✓" : "✗") }));
+      line.append(chip);
+    });
+    box.append(el("li", {}, line));
+  }
 }
 
 export function highScores() {
@@ -191,10 +218,13 @@ export function saveHighScore(sum) {
   all.push({ you: sum.you.bits_per_token, rnn: sum.rnn.bits_per_token, correct: sum.you.correct,
     n: sum.n, unit: sum.unit, model: sum.label, mode: sum.mode, sentences: sum.sentences.length,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") });
-  all.sort((a, b) => a.you - b.you);
-  try { localStorage.setItem(HS_KEY, JSON.stringify(all.slice(0, 10))); } catch (e) { /* storage off */ }
+  // ranked per mode (easy and hard are different games), lowest bits first; 10 kept per mode
+  const kept = [];
+  for (const mode of ["easy", "typed"]) kept.push(...all.filter((h) => h.mode === mode).sort((a, b) => a.you - b.you).slice(0, 10));
+  try { localStorage.setItem(HS_KEY, JSON.stringify(kept)); } catch (e) { /* storage off */ }
   renderHighScores();
 }
+const MODE_NAME = { easy: "Easy", typed: "Hard" };
 export function renderHighScores() {
   const tb = $("hs-table");
   tb.textContent = "";
@@ -203,10 +233,15 @@ export function renderHighScores() {
     tb.append(el("tr", {}, el("td", { colspan: "7", class: "small", text: "No games yet." })));
     return;
   }
-  all.forEach((h, i) => tb.append(el("tr", {}, el("td", { text: String(i + 1) }),
-    el("td", { text: `${fmt(h.you)} bits/${h.unit}` }), el("td", { text: fmt(h.rnn) }),
-    el("td", { text: `${h.correct}/${h.n}` }), el("td", { text: h.model }),
-    el("td", { text: `${h.mode}, ${h.sentences} sent.` }), el("td", { text: h.date }))));
+  for (const mode of ["easy", "typed"]) {
+    const rows = all.filter((h) => h.mode === mode).sort((a, b) => a.you - b.you);
+    if (!rows.length) continue;
+    tb.append(el("tr", { class: "hs-mode", "data-mode": mode }, el("th", { colspan: "7", scope: "rowgroup", text: `${MODE_NAME[mode]} mode` })));
+    rows.forEach((h, i) => tb.append(el("tr", { "data-mode": mode }, el("td", { text: String(i + 1) }),
+      el("td", { text: `${fmt(h.you)} bits/${h.unit}` }), el("td", { text: fmt(h.rnn) }),
+      el("td", { text: `${h.correct}/${h.n}` }), el("td", { text: h.model }),
+      el("td", { text: `${h.sentences} sent.` }), el("td", { text: h.date }))));
+  }
 }
 
 $("beat-setup").addEventListener("submit", startGame);

@@ -5,6 +5,8 @@ import { $, el, api, showError } from "./lib.js";
 
 // ---------------------------------------------------------------- be the hidden state
 export const hid = { session: null, slots: [], current: null, busy: false };
+const TALLY = "rnnlab.game.hidden.v1"; // the score across games, in this browser
+const tally = () => { try { return JSON.parse(localStorage.getItem(TALLY)) || { right: 0, games: 0 }; } catch (e) { return { right: 0, games: 0 }; } };
 
 export async function hiddenStart() {
   showError("hid-error", null);
@@ -69,7 +71,15 @@ $("hid-q").addEventListener("submit", async (e) => {
     out.textContent = "";
     out.append(el("p", { class: r.correct ? "ok" : "miss", text: r.correct ? `✓ Right: ${r.key} = ${r.answer}.` : `✗ ${r.key} was last set to ${r.answer}.` }));
     out.append(el("p", { class: "explain", text: `It was set ${r.distance} fact${r.distance === 1 ? "" : "s"} before the end, and ${r.keys_after} other letter${r.keys_after === 1 ? "" : "s"} came after it. With ${r.slots} slots, anything that ${r.slots} newer letters push out is lost: a fixed-size memory has to decide what to keep, which is exactly what an LSTM's forget gate and a GRU's update gate learn.` }));
+    // the same slots with no choice of what to keep: always write the newest fact
+    out.append(el("p", { class: "explain", id: "hid-newest", text: r.newest === null
+      ? `A memory of ${r.slots} slots that always stores the newest fact (no gate deciding what to keep) would have lost ${r.key}: newer letters pushed it out.`
+      : `A memory of ${r.slots} slots that always stores the newest fact would have answered ${r.newest}${r.newest === r.answer ? " (right: this time the newest facts were enough)" : ""}.` }));
     out.append(el("p", { class: "small", text: "All facts: " + r.facts.map((f) => `${f.key}=${f.value}`).join(", ") }));
+    const t = tally();
+    t.games += 1; t.right += r.correct ? 1 : 0;
+    try { localStorage.setItem(TALLY, JSON.stringify(t)); } catch (err2) { /* storage off */ }
+    out.append(el("p", { class: "score", id: "hid-tally", text: `Your score across games: ${t.right} of ${t.games} right.` }));
   } catch (err) { showError("hid-error", err); }
 });
 

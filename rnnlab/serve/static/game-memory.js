@@ -137,13 +137,15 @@ export function drawCurve(d) {
   d.models.forEach((m, k) => {
     const colour = COLOURS[k % COLOURS.length];
     if (m.error) { legend.append(el("span", { class: "small", text: `${m.label}: ${m.error}` })); return; }
-    const vals = m[measure];
+    const vals = m[measure], se = m[`${measure}_se`] || vals.map(() => 0);
     const pts = vals.map((a, i) => `${x(i)},${y(a)}`).join(" ");
+    // ± one standard error over the level's sentences
+    vals.forEach((a, i) => svg.append(svgEl("line", { class: "se", x1: x(i) + 3 * k - 4, x2: x(i) + 3 * k - 4, y1: y(Math.min(1, a + se[i])), y2: y(Math.max(0, a - se[i])), stroke: colour, "stroke-width": 1.5 })));
     svg.append(svgEl("polyline", { points: pts, fill: "none", stroke: colour, "stroke-width": 2.5, "stroke-dasharray": dashes[k % dashes.length] }));
     vals.forEach((a, i) => {
       const c = svgEl("circle", { cx: x(i), cy: y(a), r: 4, fill: colour });
       const tt = svgEl("title", {});
-      tt.textContent = `${m.label}, level ${i + 1}: clue remembered in ${(m.paired[i] * 100).toFixed(0)}% of pairs, ${(m.accuracy[i] * 100).toFixed(0)}% right, mean p(right) ${fmt(m.p_right[i])}`;
+      tt.textContent = `${m.label}, level ${i + 1}: clue remembered in ${(m.paired[i] * 100).toFixed(0)} ± ${(m.paired_se[i] * 100).toFixed(0)}% of pairs, ${(m.accuracy[i] * 100).toFixed(0)} ± ${(m.accuracy_se[i] * 100).toFixed(0)}% right, mean p(right) ${fmt(m.p_right[i])}`;
       c.append(tt);
       svg.append(c);
     });

@@ -26,8 +26,10 @@ function chart(box, legend, series) {
     svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: y(e), y2: y(e), stroke: "#e3e3ea" }));
     svg.appendChild(svgEl("text", { x: L - 6, y: y(e) + 4, "text-anchor": "end", "font-size": 12 })).textContent = `1e${e}`;
   }
-  for (let i = 0; i <= 5; i++) {
-    const d = Math.round((i / 5) * (n - 1));
+  // x ticks at round numbers: a step of 1, 2 or 5 times a power of ten, 6 ticks at most
+  const span = Math.max(1, n - 1), p10 = 10 ** Math.floor(Math.log10(span / 5));
+  const xs = [1, 2, 5, 10].map((m) => m * p10).find((s) => span / s <= 5) || span;
+  for (let d = 0; d <= span; d += xs) {
     svg.appendChild(svgEl("text", { x: x(d), y: H - B + 16, "text-anchor": "middle", "font-size": 12 })).textContent = d;
   }
   svg.appendChild(svgEl("text", { x: (L + W) / 2, y: H - 6, "text-anchor": "middle", "font-size": 12 })).textContent = "distance from the loss (steps)";
@@ -39,12 +41,15 @@ function chart(box, legend, series) {
       else pen = "M";
     });
     const color = COLORS[s.cell] || "#333";
+    // underflowed to 0 (below float64's range): a dotted line on the chart's floor
+    const zero = s.values.map((v, d) => (v === 0 ? d : -1)).filter((d) => d >= 0);
+    if (zero.length) svg.appendChild(svgEl("line", { class: "underflow", x1: x(zero[0]), x2: x(zero[zero.length - 1]), y1: y(lo), y2: y(lo), stroke: color, "stroke-width": 3, "stroke-dasharray": "2 4" }));
     svg.appendChild(svgEl("path", { d: dstr, fill: "none", stroke: color, "stroke-width": 2, "stroke-dasharray": s.dash || "" }))
       .appendChild(svgEl("title", {})).textContent = s.label || s.cell;
     const item = document.createElement("span");
     item.style.setProperty("--c", color);
     const last = s.values[s.values.length - 1];
-    item.textContent = `${s.label || s.cell}: ${Number(s.values[0]).toExponential(1)} at d=0, ${Number(last).toExponential(1)} at d=${s.values.length - 1}`;
+    item.textContent = `${s.label || s.cell}: ${Number(s.values[0]).toExponential(1)} at d=0, ${last === 0 ? "below 1e−308 (underflow)" : Number(last).toExponential(1)} at d=${s.values.length - 1}`;
     legend.appendChild(item);
   }
 }
@@ -67,8 +72,19 @@ function refresh() {
 }
 function schedule() { $("mem-len-out").textContent = $("mem-len").value; clearTimeout(timer); timer = setTimeout(refresh, 200); }
 
+const TASKS = {
+  adding: "Adding problem: a long stream of random numbers, two of them marked; the answer is the sum of the two marked numbers, read at the end. The first mark can be anywhere, so the network must carry a number across the whole sequence.",
+  copy: "Copy: a few symbols at the start, then T blanks, then the network must repeat the symbols in order: it has to hold them for T steps.",
+  recall: "Delayed recall: a key and its value at the start, T steps of filler, then the key again: the network must answer with its value.",
+  parity: "Parity: a stream of bits; the answer is whether the number of ones was odd. Every bit matters, however far back.",
+};
+
 function showSweep(d) {
-  if (!d.available || !d.runs.length) return;
+  if (!d.available || !d.runs.length) {
+    $("sweep-how").hidden = false;
+    $("sweep-how").textContent = `After training: no sweep results on this server yet. To see what training does to these curves, ${d.how || "run `rnnlab memory sweep`, then reload"}.`;
+    return;
+  }
   $("sweep-card").hidden = false;
   const runs = d.runs, lengths = [...new Set(runs.map((r) => r.length))].sort((a, b) => a - b);
   const cells = [...new Set(runs.map((r) => r.cell))];
@@ -110,9 +126,12 @@ function showSweep(d) {
   draw();
 }
 
+function explainTask() { $("task-explain").textContent = TASKS[$("mem-task").value] || ""; }
+
 function start() {
   $("mem-len").addEventListener("input", schedule);
-  $("mem-task").addEventListener("change", refresh);
+  $("mem-task").addEventListener("change", () => { explainTask(); refresh(); });
+  explainTask();
   refresh();
   api("/api/memory/sweep").then(showSweep).catch(() => {});
 }

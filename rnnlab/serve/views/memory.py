@@ -86,8 +86,9 @@ def _sweep_path() -> Path:
 def sweep_results() -> dict[str, Any]:
     """The last sweep's verdicts and trained gradient curves, or ``available: false``."""
     p = _sweep_path()
+    how = "run `rnnlab memory sweep` (it writes runs/memory-sweep/sweep.json), then reload"
     if not p.is_file():
-        return {"available": False, "path": str(p)}
+        return {"available": False, "path": p.name, "how": how}  # a name: no server paths
     try:
         runs = json.loads(p.read_text(encoding="utf-8"))
         rows = [
@@ -105,5 +106,5 @@ def sweep_results() -> dict[str, Any]:
             for r in runs
         ]
     except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise HTTPException(500, f"{p} is not a sweep result ({e})") from None
-    return {"available": True, "path": str(p), "runs": rows}
+        raise HTTPException(500, f"{p.name} is not a sweep result ({e})") from None
+    return {"available": True, "path": p.name, "runs": rows}
