@@ -27,6 +27,10 @@ from rnnlab.tasks.playground.run import Run
 _MANAGERS: weakref.WeakSet[Manager] = weakref.WeakSet()
 Action = Literal["play", "pause", "step", "reset"]
 LIVE = ("starting", "paused", "playing")
+# an ended run stays readable (its page shows the final curves) this long after it was last
+# seen, and at most this many of them: every new browser session would otherwise keep one
+KEEP_ENDED_S = 300.0
+MAX_ENDED = 32
 
 
 class Busy(Exception):
@@ -172,6 +176,7 @@ class Manager:
             old = self.jobs.pop(sid, None)
             if old is not None:
                 old.cancel("replaced by a new run")
+            self._prune()
             n = self.limits.max_runs
             if self.active() >= n:
                 raise Busy(
@@ -182,6 +187,18 @@ class Manager:
             job = self.jobs[sid] = Job(sid, knobs, self.limits)
             job.thread.start()
             return job
+
+    def _prune(self) -> None:
+        """Forget ended runs unseen for ``KEEP_ENDED_S``, and all but the ``MAX_ENDED`` most
+        recently seen (the caller holds the lock)."""
+        now = time.monotonic()
+        ended = sorted(
+            (j for j in self.jobs.values() if j.state not in LIVE and not j.thread.is_alive()),
+            key=lambda j: j.seen,
+        )
+        for k, j in enumerate(ended):
+            if now - j.seen > KEEP_ENDED_S or k < len(ended) - MAX_ENDED:
+                del self.jobs[j.sid]
 
     def get(self, sid: str | None) -> Job:
         job = self.jobs.get(sid or "")

@@ -153,3 +153,21 @@ def test_the_worker_plays_pauses_steps_resets_and_caps():
     idle.control("b", "play")
     _until(lambda: j2.state == "cancelled")
     assert "nobody watched it" in j2.reason
+
+
+def test_ended_runs_are_forgotten_so_sessions_cannot_pile_up(monkeypatch):
+    from rnnlab.tasks.playground import worker
+
+    monkeypatch.setattr(worker, "MAX_ENDED", 3)
+    knobs = RunKnobs.model_validate({"data": {"length": 6, "batch": 4}, "lanes": [{"hidden": 4}]})
+    mgr = Manager(Limits(max_runs=1))
+    for k in range(8):  # a new browser session each time, each run stopped after it starts
+        job = mgr.start(f"s{k}", knobs)
+        _until(lambda j=job: j.snapshot is not None)
+        mgr.stop(f"s{k}")
+        _until(lambda j=job: not j.thread.is_alive())
+    mgr.start("last", knobs)
+    # the 3 most recently seen ended runs stay readable, with the new live one
+    assert sorted(mgr.jobs) == ["last", "s5", "s6", "s7"]
+    assert mgr.get("s7").state == "cancelled"
+    mgr.close()
