@@ -80,7 +80,8 @@ async def one(c: httpx.AsyncClient, kind: str, rng: random.Random, has_playgroun
 
 async def soak(base: str, pid: int, a: argparse.Namespace) -> dict:
     kinds = ["trace", "trace", "predict", "generate", "game", "playground"]
-    lat: list[tuple[float, float]] = []  # (time since start, seconds)
+    lat: list[tuple[float, float]] = []  # (time since start, seconds) of the model calls
+    by_kind: dict[str, list[float]] = {}
     codes: dict[int, int] = {}
     rss: list[tuple[float, float]] = []
     async with httpx.AsyncClient(base_url=base, timeout=60) as c:
@@ -93,13 +94,16 @@ async def soak(base: str, pid: int, a: argparse.Namespace) -> dict:
             rng = random.Random(k)
             while time.monotonic() < stop:
                 t = time.perf_counter()
+                kind = rng.choice(kinds)
                 try:
-                    code = await one(c, rng.choice(kinds), rng, has_playground)
+                    code = await one(c, kind, rng, has_playground)
                 except httpx.HTTPError:
                     code = -1
                 codes[code] = codes.get(code, 0) + 1
                 if code == 200:
-                    lat.append((time.monotonic() - t0, time.perf_counter() - t))
+                    by_kind.setdefault(kind, []).append(time.perf_counter() - t)
+                    if kind != "playground":  # a playground visit includes 2 s of watching
+                        lat.append((time.monotonic() - t0, time.perf_counter() - t))
                 elif code == 503:
                     await asyncio.sleep(1.0)
 
@@ -109,7 +113,13 @@ async def soak(base: str, pid: int, a: argparse.Namespace) -> dict:
                 await asyncio.sleep(10)
 
         await asyncio.gather(sampler(), *(client(k) for k in range(a.clients)))
-    return {"lat": lat, "codes": codes, "rss": rss, "playground": has_playground}
+    return {
+        "lat": lat,
+        "by_kind": by_kind,
+        "codes": codes,
+        "rss": rss,
+        "playground": has_playground,
+    }
 
 
 def main() -> None:
@@ -148,7 +158,12 @@ def main() -> None:
     if after:
         growth = (after[-1] - after[0]) / after[0]
         print(f"RSS after warm-up {after[0]:.0f} MB -> end {after[-1]:.0f} MB ({growth:+.1%})")
-    print("| minute | served | p50 | p99 |")
+    for kind, xs in sorted(res["by_kind"].items()):
+        x = np.array(xs) * 1000
+        print(
+            f"{kind}: {len(x)} served, p50 {np.median(x):.0f} ms, p99 {np.percentile(x, 99):.0f} ms"
+        )
+    print("| minute | served (model calls) | p50 | p99 |")
     print("|---:|---:|---:|---:|")
     lat = np.array(res["lat"]) if res["lat"] else np.zeros((0, 2))
     for m in range(int((a.warmup + a.minutes * 60) // 60) + 1):
