@@ -126,6 +126,7 @@ class ModelRegistry:
         self._loaded: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
         self.unavailable: dict[str, str] = {}  # name -> why it could not be loaded
+        self.errors: dict[str, Exception] = {}  # name -> the error itself (for the CLI)
 
     def add_run(
         self,
@@ -208,6 +209,7 @@ class ModelRegistry:
                     model = load_explorable(spec["run_dir"])
                 except Exception as e:  # a corrupt file must not take the server down
                     self.unavailable[name] = _reason(e, spec["run_dir"])
+                    self.errors[name] = e
                     raise ModelUnavailable(name, self.unavailable[name]) from None
                 model.eval()
                 config = dict(model.config)

@@ -54,9 +54,14 @@ def warm_in_background(reg: ModelRegistry) -> None:
 
 
 def run_explorer(reg: ModelRegistry, opts: ServeOptions) -> None:
-    """Load every model of ``reg`` (clear errors before the server starts), then serve them."""
+    """Load every model of ``reg`` (clear errors before the server starts), then serve them;
+    a model that cannot be loaded is a warning, unless none can (then its error: nothing to
+    serve)."""
     opts.check()
-    for name, why in reg.load_all().items():
+    failed = reg.load_all()
+    if failed and not reg.names():
+        raise next(iter(reg.errors.values()))
+    for name, why in failed.items():
         print(f"warning: model {name} is unavailable ({why}); serving the others", flush=True)
     warm_in_background(reg)
     app = create_app(reg, request_timeout=opts.request_timeout, max_wait=opts.max_wait)
