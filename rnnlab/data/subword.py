@@ -3,7 +3,7 @@ never seen in training is ``<unk>``) or subwords (``Subwords``: sentencepiece BP
 one model for both languages, digits split one by one and byte fallback, so no input is ever
 unknown and a name or a number can be spelt through piece by piece).
 
-The subword model is sentencepiece's own file (a protobuf; no pickle), kept beside the
+The subword model is sentencepiece's own file (a protobuf it reads itself), kept beside the
 run's weights as ``subword.model``.
 
 >>> s = Subwords.train(["tom is 25.", "tom a 25 ans."] * 50, vocab_size=300)
