@@ -163,14 +163,16 @@ def main() -> None:
         print(
             f"{kind}: {len(x)} served, p50 {np.median(x):.0f} ms, p99 {np.percentile(x, 99):.0f} ms"
         )
-    print("| minute | served (model calls) | p50 | p99 |")
-    print("|---:|---:|---:|---:|")
+    print("| minute | served (model calls) | p50 | p99 | RSS at its end |")
+    print("|---:|---:|---:|---:|---:|")
     lat = np.array(res["lat"]) if res["lat"] else np.zeros((0, 2))
     for m in range(int((a.warmup + a.minutes * 60) // 60) + 1):
         x = lat[(lat[:, 0] >= m * 60) & (lat[:, 0] < (m + 1) * 60), 1] * 1000
+        mb = [r for t, r in res["rss"] if t < (m + 1) * 60]
         if len(x):
             print(
-                f"| {m} | {len(x)} | {np.percentile(x, 50):.0f} ms | {np.percentile(x, 99):.0f} ms |"
+                f"| {m} | {len(x)} | {np.percentile(x, 50):.0f} ms | {np.percentile(x, 99):.0f} ms "
+                f"| {mb[-1]:.0f} MB |"
             )
     if errors:
         raise SystemExit(1)

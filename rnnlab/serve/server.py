@@ -3,7 +3,10 @@ is taken; ``run_explorer`` serves a registry's models with the explorer's app.""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import errno
+import os
 import socket
 import threading
 
@@ -33,8 +36,33 @@ def free_port(preferred: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> int:
     raise OSError(f"no free TCP port on {host}")
 
 
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def limit_malloc_arenas(n: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas at ``n`` (unless ``MALLOC_ARENA_MAX`` is set); True if done.
+
+    Each thread that serves a request may get its own arena (up to 8 per core), and the
+    tensors freed in one stay reserved there: a long-running server's memory then creeps up
+    with its thread count. Two arenas suffice on a few cores. Not glibc (macOS, musl): False.
+
+    >>> isinstance(limit_malloc_arenas(), bool)
+    True
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(name and "libc.so" in name and libc.mallopt(_M_ARENA_MAX, n) == 1)
+    except (OSError, AttributeError):
+        return False
+
+
 def serve(app, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, quiet: bool = True) -> None:
     """Run ``app`` until Ctrl-C; print the URL first."""
+    limit_malloc_arenas()  # before uvicorn starts the threads that serve requests
     port = free_port(port, host)
     print(f"rnnlab explorer: http://{host}:{port}/   (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning" if quiet else "info")

@@ -46,7 +46,8 @@ ADDED = {
     "translate train": {
         o: "issue 26 (subword translation: no unknown source words)"
         for o in ("--tokenizer", "--vocab-size")
-    },
+    }
+    | {"--copy --no-copy": "issue 26 (copy-through of numbers and unseen names)"},
     "forecast backtest": {"--extra": "issue 23 (the ES-RNN hybrid and statsforecast's models)"},
     "forecast train": {"--model": "issue 23 (train the ES-RNN hybrid)"},
 }

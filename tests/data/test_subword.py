@@ -44,6 +44,18 @@ def test_numbers_and_names_are_spelt_with_shared_pieces(sub):
     assert words.encode(Words().tokens("Zoltan 1984")).count(P.UNK_ID) == 2
 
 
+def test_a_language_s_vocabulary_keeps_its_pieces_and_the_bytes(sub):
+    french = [sub.tokens(p.tgt) for p in P.number_pairs(300)]
+    full, fr = sub.vocab(), sub.vocab(french)
+    used = {t for s in french for t in s}
+    assert len(fr) < len(full)
+    assert set(fr.itos) - set(P.SPECIALS) == used | {
+        p for p in full.itos if p.startswith("<0x")
+    }  # its pieces and the 256 byte pieces, nothing else
+    for s in french:  # its own text never meets <unk>
+        assert P.UNK_ID not in fr.encode(s)
+
+
 def test_training_is_deterministic_and_saved(sub, tmp_path):
     assert Subwords.train(TEXTS, vocab_size=400).proto == sub.proto
     sub.save(tmp_path)

@@ -52,6 +52,24 @@ def test_easy_choices_are_the_models_own_plausible_words(client, lm_registry):
     assert steps >= 6
 
 
+def test_a_session_keeps_one_distribution_not_the_sentences(client):
+    """A session holds the distribution for the token to guess now and nothing the size of the
+    sentence: a row of the model's (T, K) output would keep all T rows alive (the soak test saw
+    112 KB per session, 1,000 sessions at the store's cap)."""
+    st = client.post("/api/game/new", json={"model": "deep", "mode": "easy", "seed": 2}).json()
+    for _ in range(2):
+        reply = client.post(
+            "/api/game/guess", json={"session": st["session"], "guess": st["choices"][0]}
+        ).json()
+        if reply["sentence_done"]:
+            break
+        st = reply["state"]
+    g = client.app.state.game_store.get(st["session"])
+    assert g.pos > g.sentence.first  # the sentence has moved on: the prefix grew
+    k = g.probs.shape[0]
+    assert g.probs.untyped_storage().nbytes() == k * g.probs.element_size()
+
+
 def test_rounds_play_real_held_out_sentences_only(client):
     held, train = set(sentences("val")), set(sentences("train"))
     st = client.post("/api/game/new", json={"model": "rnn", "sentences": 10, "seed": 4}).json()

@@ -134,8 +134,9 @@ def prepare(lm: LoadedModel, text: str) -> Sentence:
 
 def step_probs(lm: LoadedModel, s: Sentence, pos: int) -> torch.Tensor:
     """(K,): the model's class distribution for token ``pos``, from the tokens before it only
-    (computed per step, so a session holds one distribution, not one per token)."""
-    return class_probs(lm, s.ids[: s.lead + pos])[-1]
+    (computed per step, so a session holds one distribution, not one per token; cloned, since
+    a row of the (T, K) result would keep all T rows alive in the session)."""
+    return class_probs(lm, s.ids[: s.lead + pos])[-1].clone()
 
 
 @dataclass

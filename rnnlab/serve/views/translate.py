@@ -35,7 +35,7 @@ from rnnlab.tasks.demo.sources import shipped_page_model
 from rnnlab.tasks.translate.builtin import builtin_run
 from rnnlab.tasks.translate.config import BUILTIN
 from rnnlab.tasks.translate.evaluate import read_split
-from rnnlab.tasks.translate.infer import load_translator, source_ids, translate
+from rnnlab.tasks.translate.infer import load_translator, prepare, source_ids, translate
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -118,7 +118,7 @@ def explain(tr, text: str, beam: int) -> dict[str, Any]:
     output step, the attention row and the decoder's top-5 next words."""
 
     t = translate(tr, text, beam=beam)
-    ids, shown, _ = source_ids(tr, text)
+    ids, shown, _ = source_ids(tr, prepare(tr, text)[0])  # what the model read: slots too
     m = tr.model
     src, src_len = torch.tensor([ids]), torch.tensor([len(ids)])
     x = m.src_emb(src)

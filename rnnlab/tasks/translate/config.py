@@ -57,7 +57,12 @@ class TranslateData(Settings):
         "(sentencepiece over both languages: nothing is unknown, names and numbers are "
         "spelt through).",
     )
-    vocab_size: int = setting(8000, "Subword pieces to learn (--tokenizer bpe/unigram).")
+    vocab_size: int = setting(4000, "Subword pieces to learn (--tokenizer bpe/unigram).")
+    copy: bool = setting(
+        True,
+        "Carry numbers and unseen names through by placeholder (--tokenizer bpe/unigram).",
+        "--copy/--no-copy",
+    )
     val_frac: float = setting(0.05, "Share of source sentences held out to validate.", cli=False)
     test_frac: float = setting(0.1, "Share of source sentences held out to test.", cli=False)
     # recorded by training

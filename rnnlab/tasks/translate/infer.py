@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from rnnlab.data import pairs as P
+from rnnlab.data.copythrough import mask_source, unmask
 from rnnlab.data.subword import Subwords, Words, segmenter
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.translate.config import TASK, TranslateData, TranslateModel
@@ -54,6 +55,14 @@ class Translation:
     attention: list[list[float]]  # (len(tgt_tokens), len(src_tokens)); [] without attention
     score: float
     unknown: list[str]  # source words not in the vocabulary
+
+
+def prepare(tr: Translator, text: str) -> tuple[str, dict[str, str]]:
+    """The sentence as the model reads it, with numbers and unseen names in copy-through
+    slots when the run learnt them (``rnnlab.data.copythrough``), and each slot's text."""
+    if isinstance(tr.seg, Subwords) and tr.seg.has_slots and tr.config["data"].get("copy"):
+        return mask_source(text, tr.seg.known)
+    return text, {}
 
 
 def source_ids(
@@ -97,7 +106,8 @@ def translate(
     """Translate one sentence (beam search; ``beam=1`` = greedy)."""
     if beam < 1:
         raise InputError(f"--beam must be >= 1, got {beam}")
-    ids, shown, unknown = source_ids(tr, text, check_len)
+    masked, fills = prepare(tr, text)
+    ids, shown, unknown = source_ids(tr, masked, check_len)
     src = torch.tensor([ids])
     src_len = torch.tensor([len(ids)])
     tr.model.eval()
@@ -108,7 +118,8 @@ def translate(
         hyp = beam_search(tr.model, src, src_len, beam, steps, alpha)[0]
     toks = _finish(tr, hyp, shown, alpha)
     words = [t for t in toks if t != P.EOS]
-    return Translation(tr.seg.join(words), shown, toks, hyp.attention, hyp.score(alpha), unknown)
+    text = unmask(tr.seg.join(words), fills)
+    return Translation(text, shown, toks, hyp.attention, hyp.score(alpha), unknown)
 
 
 def translate_batch(
@@ -120,12 +131,13 @@ def translate_batch(
     out: list[str] = []
     tr.model.eval()
     for i in range(0, len(texts), batch):
-        chunk = [source_ids(tr, t, check_len=False) for t in texts[i : i + batch]]
+        masked = [prepare(tr, t) for t in texts[i : i + batch]]
+        chunk = [source_ids(tr, m, check_len=False) for m, _ in masked]
         src, src_len = P.pad_batch([c[0] for c in chunk])
         hyps = greedy(tr.model, src, src_len, max_steps_for(src.shape[1]))
-        for h, c in zip(hyps, chunk):
+        for h, c, (_, fills) in zip(hyps, chunk, masked):
             toks = [t for t in _finish(tr, h, c[1], alpha) if t != P.EOS]
-            out.append(tr.seg.join(toks))
+            out.append(unmask(tr.seg.join(toks), fills))
     return out
 
 

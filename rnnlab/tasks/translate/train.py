@@ -15,6 +15,7 @@ from torch import Tensor
 
 from rnnlab.config import pick_all
 from rnnlab.data import pairs as P
+from rnnlab.data.copythrough import mask_pair
 from rnnlab.data.subword import KINDS, MODEL_FILE, Subwords, Words, segmenter
 from rnnlab.errors import InputError
 from rnnlab.io import atomic_write_json
@@ -116,8 +117,17 @@ def _train(
     train, val, test = P.split_pairs(kept, tc.seed, dc.val_frac, dc.test_frac)
     set_seed(tc.seed)
     seg = _segmenter(dc, train, out, tc.resume)
-    src_vocab = seg.vocab((seg.tokens(p.src) for p in train), dc.min_freq)
-    tgt_vocab = seg.vocab((seg.tokens(p.tgt) for p in train), dc.min_freq)
+    raw_val = val  # split.json keeps the pairs as written: evaluation masks as translation does
+    if dc.copy and isinstance(seg, Subwords):
+        train, val = (
+            [P.Pair(*mask_pair(p.src, p.tgt, seg.known), p.line) for p in ps] for ps in (train, val)
+        )
+    tgt_vocab = seg.vocab([seg.tokens(p.tgt) for p in train], dc.min_freq)
+    if dc.tokenizer == "word":
+        src_vocab = seg.vocab([seg.tokens(p.src) for p in train], dc.min_freq)
+    else:  # every piece on the source side, so no input is unknown; the target side keeps
+        # its own language's pieces: a smaller output layer, the larger part of a step's cost
+        src_vocab = seg.vocab()
     n_pairs = dict(
         total=len(all_pairs), kept=len(kept), train=len(train), val=len(val), test=len(test)
     )
@@ -135,7 +145,7 @@ def _train(
     # the held-out pairs themselves: eval and the explorer read them, never re-cut them
     atomic_write_json(
         out / SPLIT_FILE,
-        {k: [[p.src, p.tgt] for p in v] for k, v in (("val", val), ("test", test))},
+        {k: [[p.src, p.tgt] for p in v] for k, v in (("val", raw_val), ("test", test))},
     )
     tr_src, tr_tgt = encode_pairs(train, src_vocab, tgt_vocab, seg)
     va_src, va_tgt = encode_pairs(val, src_vocab, tgt_vocab, seg)
