@@ -43,13 +43,17 @@ def test_easy_choices_are_the_models_own_plausible_words(client, lm_registry):
             wrong = [c for c in st["choices"] if c.casefold() != truth.casefold()]
             assert len(wrong) == 3 and set(c.casefold() for c in wrong) <= pool, (wrong, pool)
             steps += 1
-            reply = client.post(
-                "/api/game/guess", json={"session": st["session"], "guess": st["choices"][0]}
-            ).json()
-            if reply["sentence_done"]:
+            st = _pick_first(client, st)
+            if st is None:
                 break
-            st = reply["state"]
     assert steps >= 6
+
+
+def _pick_first(client, st):
+    """Guess the first choice; the next state, or None when the sentence is done."""
+    body = {"session": st["session"], "guess": st["choices"][0]}
+    reply = client.post("/api/game/guess", json=body).json()
+    return None if reply["sentence_done"] else reply["state"]
 
 
 def test_a_session_keeps_one_distribution_not_the_sentences(client):
@@ -57,14 +61,10 @@ def test_a_session_keeps_one_distribution_not_the_sentences(client):
     sentence: a row of the model's (T, K) output would keep all T rows alive (the soak test saw
     112 KB per session, 1,000 sessions at the store's cap)."""
     st = client.post("/api/game/new", json={"model": "deep", "mode": "easy", "seed": 2}).json()
+    sid = st["session"]
     for _ in range(2):
-        reply = client.post(
-            "/api/game/guess", json={"session": st["session"], "guess": st["choices"][0]}
-        ).json()
-        if reply["sentence_done"]:
-            break
-        st = reply["state"]
-    g = client.app.state.game_store.get(st["session"])
+        st = _pick_first(client, st) if st else None
+    g = client.app.state.game_store.get(sid)
     assert g.pos > g.sentence.first  # the sentence has moved on: the prefix grew
     k = g.probs.shape[0]
     assert g.probs.untyped_storage().nbytes() == k * g.probs.element_size()
