@@ -31,7 +31,7 @@ def _spans(text: str, known: Callable[[str], bool]) -> list[str]:
     out: list[str] = []
     for m in _SPAN.finditer(text):
         s = m.group()
-        name = s[0].isupper() and len(s) > 1 and not known(s.lower())
+        name = s[0].isupper() and len(s) > 1 and not known(s)
         if (s[0].isdigit() or name) and s not in out:
             out.append(s)
     return out[: len(SLOTS)]
@@ -47,7 +47,7 @@ def _present(text: str, span: str) -> bool:
 
 def mask_source(text: str, known: Callable[[str], bool]) -> tuple[str, dict[str, str]]:
     """``text`` with its copyable spans replaced by slots, and what each slot stands for.
-    ``known(word)``: is the lower-cased ``word`` a whole piece of the vocabulary?"""
+    ``known(word)``: is ``word`` (as the tokenizer normalises it) a whole piece of the vocabulary?"""
     fills = dict(zip(SLOTS, _spans(text, known)))
     for slot, span in fills.items():
         text = _sub(text, span, slot)

@@ -104,8 +104,9 @@ class Subwords:
         return self.sp.piece_to_id(SLOTS[0]) != self.sp.unk_id()
 
     def known(self, word: str) -> bool:
-        """Whether ``word`` is one whole piece (a word the translator has learnt as such)."""
-        return self.sp.piece_to_id("▁" + word) != self.sp.unk_id()
+        """Whether ``word`` is one whole piece (a word the translator has learnt as such), after
+        the normalisation the text gets (lower-cased unless ``--keep-case``)."""
+        return self.sp.piece_to_id("▁" + P.normalize(word, self.lower)) != self.sp.unk_id()
 
     def join(self, tokens: Sequence[str]) -> str:
         return self.sp.decode_pieces([t for t in tokens if t not in P.SPECIALS])
