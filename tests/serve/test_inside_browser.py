@@ -122,10 +122,13 @@ def test_tour_keyboard_and_phone_width(inside):
     pg.set_viewport_size({"width": 390, "height": 844})
     pg.fill("#iv-unit", "5")
     pg.dispatch_event("#iv-unit", "change")
+    # the unit change re-renders the tour: wait for it, or it can undo the key presses below
+    _until(pg, "document.querySelector('#tour .eq')?.dataset.unit === '5'")
     pg.focus("#tour")
     for _ in range(3):
         pg.keyboard.press("ArrowRight")
     pg.keyboard.press("ArrowLeft")
+    _until(pg, "document.querySelector('#tour .eq')?.dataset.t === '2'")
     eq = pg.query_selector("#tour .eq")
     assert eq.get_attribute("data-t") == "2" and eq.get_attribute("data-unit") == "5"
     tr = _post(pg, "/api/trace", {"model": "lstm", "text": TEXT, "k": 3})
