@@ -103,14 +103,20 @@ def option_logprobs(lm: LoadedModel, prompts: list[str], options: list[str]) -> 
     for b, s in enumerate(seqs):
         batch[b, : len(s)] = torch.tensor(s)  # right padding: a causal model never reads it
     logits, _ = lm.model(batch)
-    logp = F.log_softmax(logits.double(), dim=-1)
-    out = torch.empty(len(seqs), dtype=torch.float64)
+    # score only the positions that predict an option's tokens: a log-softmax over all (B, L, V)
+    # in float64 took ~80% of a curve's time (seconds on a loaded machine)
+    rows, pos, tok = [], [], []
     for b, (a, e) in enumerate(spans):
-        ids = seqs[b]
-        if unk is not None and unk in ids[a:e]:
-            out[b] = -math.inf
-        else:
-            out[b] = sum(float(logp[b, t - 1, ids[t]]) for t in range(a, e))
+        rows += [b] * (e - a)
+        pos += range(a - 1, e - 1)
+        tok += seqs[b][a:e]
+    rows_t, tok_t = torch.tensor(rows), torch.tensor(tok)
+    logp = F.log_softmax(logits[rows_t, torch.tensor(pos)].double(), dim=-1)
+    picked = logp.gather(1, tok_t[:, None])[:, 0]
+    out = torch.zeros(len(seqs), dtype=torch.float64).index_add_(0, rows_t, picked)
+    if unk is not None:
+        has_unk = [unk in seqs[b][a:e] for b, (a, e) in enumerate(spans)]
+        out[torch.tensor(has_unk)] = -math.inf
     return out.view(len(prompts), len(options))
 
 
