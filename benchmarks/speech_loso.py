@@ -24,8 +24,8 @@ from rnnlab.data.audio import fsdd_index
 from rnnlab.io import atomic_write_json
 
 
-def fold(args: tuple[Path, Path, str, str, str, float]) -> dict:
-    data, out, task, speaker, augment, minutes = args
+def fold(args: tuple[Path, Path, str, str, str, float, dict]) -> dict:
+    data, out, task, speaker, augment, minutes, extra = args
     from rnnlab.tasks.speech.train import train_speech
 
     load0, t0 = os.getloadavg(), time.monotonic()
@@ -39,11 +39,14 @@ def fold(args: tuple[Path, Path, str, str, str, float]) -> dict:
         time_budget=minutes * 60,
         progress=False,
         threads=1,
+        **extra,
     )
     return {
         "task": task,
         "speaker": speaker,
         "augment": augment,
+        "settings": extra,
+        "val_acc": r["val"]["acc"],
         "test_acc": r["test"]["acc"],
         "test_wer": r["test"]["wer"],
         "n_test": r["test"]["n"],
@@ -63,14 +66,24 @@ def main() -> None:
     ap.add_argument("--speakers", default="", help="comma-separated (default: all)")
     ap.add_argument("--augment", default="spec,voice")
     ap.add_argument("--out", type=Path, default=Path("runs/bench-speech-loso"))
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="another train_speech setting for every fold, e.g. --set speech_db=35",
+    )
     a = ap.parse_args()
     if not a.data.exists():
         raise SystemExit(f"FSDD not found at {a.data}: pass --data")
     speakers = sorted({r.speaker for r in fsdd_index(a.data)})
     if a.speakers:
         speakers = [s for s in speakers if s in a.speakers.split(",")]
+    extra = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     jobs = [
-        (a.data, a.out, a.task, s, aug, a.minutes) for aug in a.augment.split(",") for s in speakers
+        (a.data, a.out, a.task, s, aug, a.minutes, extra)
+        for aug in a.augment.split(",")
+        for s in speakers
     ]
     rows = []
     with ProcessPoolExecutor(a.workers) as pool:

@@ -42,7 +42,10 @@ ADDED = {
         "--max-wait": "issue 25 (admission control: 503 + Retry-After past the line)",
     },
     "serve": {"--max-wait": "issue 25 (admission control: 503 + Retry-After past the line)"},
-    "speech train": {"--augment": "issue 26 (voice augmentation for unseen speakers)"},
+    "speech train": {
+        "--augment": "issue 26 (voice augmentation for unseen speakers)",
+        "--speech-db": "issue 26 (normalise over speech frames, not silence)",
+    },
     "translate train": {
         o: "issue 26 (subword translation: no unknown source words)"
         for o in ("--tokenizer", "--vocab-size")

@@ -171,6 +171,24 @@ def test_features_are_normalised_per_utterance_and_loudness_free():
     torch.testing.assert_close(audio.features(0.1 * x), f, atol=0.05, rtol=0)
 
 
+def test_speech_db_normalises_over_the_loud_frames_only():
+    rng = np.random.default_rng(2)
+    t = np.arange(2400) / RATE  # a 0.3 s "word": a rising chirp under a smooth envelope
+    word = 0.5 * np.sin(2 * np.pi * (300 * t + 800 * t**2)) * np.sin(np.pi * t / 0.3)
+    word = (word + 0.02 * rng.standard_normal(2400)).astype(np.float32)
+    hush = 1e-4 * rng.standard_normal(4000).astype(np.float32)  # 0.5 s of near-silence
+    padded = np.concatenate([hush, word, hush])
+    cfg = audio.FeatureConfig(speech_db=25.0)
+    alone = audio.features(word, cfg)[3:28]
+    inner = slice(50 + 3, 50 + 28)  # the same frames (the edges' windows reach into the hush)
+    # with speech_db the word's frames look the same whatever silence surrounds it ...
+    assert (audio.features(padded, cfg)[inner] - alone).abs().mean() < 0.1
+    # ... which is not so when every frame counts: the silence drags the mean down
+    assert (audio.features(padded)[inner] - alone).abs().mean() > 1.0
+    loud = audio.speech_frames(audio.power_spectrogram(padded), 25.0)
+    assert loud[inner].all() and not loud[:45].any() and not loud[-45:].any()
+
+
 def test_spec_augment_zeroes_bands_and_keeps_the_rest():
     f = torch.randn(100, 40) + 5
     g = audio.spec_augment(f, np.random.default_rng(3), freq_width=6, time_frac=0.1)

@@ -47,6 +47,12 @@ class SpeechData(Settings):
     split_by: str = setting("random", "random, speaker (held-out speaker) or official.", "--split")
     test_speaker: str | None = setting(None, "Speaker held out by --split speaker.")
     features: str = setting("logmel", "logmel (40) or mfcc (13).")
+    speech_db: float | None = setting(
+        None,
+        "Normalise each recording over its frames within this many dB of the loudest, so "
+        "silence does not count (default: over all frames).",
+        "--speech-db",
+    )
     min_digits: int = setting(2, "Connected: shortest string.")
     max_digits: int = setting(7, "Connected: longest string.")
     snr_db: float | None = setting(

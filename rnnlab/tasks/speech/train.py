@@ -67,7 +67,7 @@ def train_speech(
     if spec.conv_layers is None:  # connected strings are long: 80 ms frames keep the RNN cheap
         spec = spec.replace(conv_layers=3 if dc.task == "connected" else 2)
     set_seed(tc.seed)
-    fcfg = FeatureConfig(kind=dc.features)
+    fcfg = FeatureConfig(kind=dc.features, speech_db=dc.speech_db)
     spec = spec.replace(n_features=fcfg.dim)
     parts = split_recordings(fsdd_index(data), dc.split_by, tc.seed, dc.test_speaker)
     if dc.split_by == "speaker" and dc.test_speaker is None:
