@@ -206,6 +206,10 @@ class FeatureConfig:
     def __post_init__(self) -> None:
         if self.kind not in ("logmel", "mfcc"):
             raise InputError(f"unknown feature kind {self.kind!r}: use logmel or mfcc")
+        if self.speech_db is not None and not 0 < self.speech_db <= 120:
+            raise InputError(
+                f"--speech-db must be above 0 and at most 120 dB, got {self.speech_db}"
+            )
 
 
 def power_spectrogram(x: np.ndarray | Tensor, win: int = 200, hop: int = 80) -> Tensor:
