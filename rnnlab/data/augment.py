@@ -11,7 +11,9 @@ seeded ``numpy`` generator, so a training batch is a function of its seed.
   (Jaitly & Hinton 2013), applied to the mel filterbank (``rnnlab.data.audio.features(warp=)``);
 * ``reverb``: convolution with a synthetic room impulse response (exponentially decaying
   noise with a given RT60, after the direct sound);
-* ``gain``: a level change in dB.
+* ``gain``: a level change in dB;
+* ``pad_silence``: leading and trailing silence over a faint noise floor, as a recording in a
+  browser has (FSDD's recordings are cut close to the digit).
 
 >>> rng = np.random.default_rng(0)
 >>> x = np.sin(np.arange(8000) / 5).astype(np.float32)
@@ -90,6 +92,16 @@ def gain(x: np.ndarray, db: float) -> np.ndarray:
     return np.clip(x * 10 ** (db / 20), -1.0, 1.0).astype(np.float32)
 
 
+def pad_silence(
+    x: np.ndarray, lead: int, trail: int, floor_db: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``x`` with ``lead`` and ``trail`` samples of silence around it and white noise at
+    ``floor_db`` dB (RMS, full scale = 1) over the whole of it, as a microphone's floor."""
+    y = np.concatenate([np.zeros(lead), x, np.zeros(trail)])
+    y += rng.standard_normal(len(y)) * 10 ** (floor_db / 20)
+    return np.clip(y, -1.0, 1.0).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class VoiceAugment:
     """The ranges ``voice`` draws from (defaults: the usual speech-recognition choices)."""
@@ -100,6 +112,9 @@ class VoiceAugment:
     rt60: tuple[float, float] = (0.1, 0.6)  # seconds
     p_reverb: float = 0.5
     gain_db: tuple[float, float] = (-12.0, 6.0)
+    p_pad: float = 0.5
+    pad_s: tuple[float, float] = (0.0, 0.4)  # each side; FSDD leaves 0.05-0.34 s in all
+    floor_db: tuple[float, float] = (-75.0, -50.0)
 
 
 @dataclass(frozen=True)
@@ -118,7 +133,8 @@ def voice(
     rate: int = SAMPLE_RATE,
     cfg: VoiceAugment = VoiceAugment(),
 ) -> Voiced:
-    """A new voice for ``x``: speed, pitch, room and level drawn from ``cfg``'s ranges."""
+    """A new voice for ``x``: speed, pitch, room, level and silence drawn from ``cfg``'s
+    ranges."""
     tempo = rng.uniform(*cfg.speed)
     semis = rng.uniform(*cfg.pitch)
     pitch_f = 2 ** (semis / 12)
@@ -128,4 +144,7 @@ def voice(
     if rng.random() < cfg.p_reverb:
         y = reverb(y, room_impulse(rng, rate, rng.uniform(*cfg.rt60)))
     y = gain(y, rng.uniform(*cfg.gain_db))
+    if rng.random() < cfg.p_pad:  # drawn last, so the draws before it are as they were
+        lead, trail = (int(rng.uniform(*cfg.pad_s) * rate) for _ in range(2))
+        y = pad_silence(y, lead, trail, rng.uniform(*cfg.floor_db), rng)
     return Voiced(y, float(rng.uniform(*cfg.warp)), float(pitch_f))

@@ -14,7 +14,9 @@ from rnnlab.data.audio import (
     split_recordings,
 )
 from rnnlab.data.augment import (
+    VoiceAugment,
     gain,
+    pad_silence,
     resize_frames,
     reverb,
     room_impulse,
@@ -98,6 +100,27 @@ def test_gain_in_decibels_and_clipping():
     x = tone(300) * 0.1
     assert np.abs(gain(x, 6.0206)).max() == pytest.approx(2 * np.abs(x).max(), rel=1e-3)
     assert np.abs(gain(x, 40)).max() == 1.0
+
+
+def test_pad_silence_adds_quiet_ends_at_the_noise_floor():
+    x = tone(300) * 0.5
+    y = pad_silence(x, 800, 400, -60.0, np.random.default_rng(0))
+    assert len(y) == len(x) + 1200 and y.dtype == np.float32
+    floor = np.sqrt(np.mean(np.concatenate([y[:800], y[-400:]]) ** 2))
+    assert floor == pytest.approx(1e-3, rel=0.1)  # -60 dB RMS, and nothing else there
+    assert np.sqrt(np.mean((y[800:-400] - x) ** 2)) == pytest.approx(1e-3, rel=0.1)
+    z = pad_silence(x, 800, 400, -60.0, np.random.default_rng(0))
+    assert np.array_equal(y, z)
+
+
+def test_voice_pads_only_as_often_as_asked():
+    x = tone(400)
+    never, always = VoiceAugment(p_pad=0.0), VoiceAugment(p_pad=1.0, pad_s=(0.2, 0.3))
+    a = voice(x, np.random.default_rng(1), cfg=never).samples
+    b = voice(x, np.random.default_rng(1), cfg=always).samples
+    # same speed draw (the pad is drawn last), then 0.4-0.6 s of silence more
+    assert 0.4 * RATE <= len(b) - len(a) <= 0.6 * RATE
+    assert np.abs(b[: int(0.2 * RATE)]).max() < 0.02 < np.abs(a[: int(0.2 * RATE)]).max()
 
 
 def test_voice_is_seeded_and_varies_with_the_seed():

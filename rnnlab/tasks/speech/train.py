@@ -15,7 +15,7 @@ from torch import Tensor
 
 from rnnlab.config import pick_all
 from rnnlab.data.audio import FeatureConfig, fsdd_index, split_recordings
-from rnnlab.errors import InputError
+from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.speech.config import (
     DEFAULT_STEPS,
     RECORDED,
@@ -88,6 +88,11 @@ def train_speech(
             f"{out} was trained on other validation/test recordings: resume with the same "
             "--data, --split and --seed"
         )
+    # not in ``same``: guard_out skips a value the old run lacks, and None (all frames) is one
+    was_db = (old or {}).get("data", {}).get("feature_config", {}).get("speech_db")
+    if old and was_db != fcfg.speech_db:
+        said = "without --speech-db" if was_db is None else f"with --speech-db {was_db}"
+        raise CheckpointError(f"{out} was trained {said}: resume with the same setting")
     model = build_model(spec)
     if tc.init is not None and not tc.resume:
         tensors, _ = load_run(tc.init, task=TASK)

@@ -146,6 +146,10 @@ def test_resume_needs_the_same_model_and_split(tiny_run, tiny_fsdd):
     with pytest.raises(InputError, match="other validation/test recordings"):
         train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, seed=1,
                      resume=True)  # fmt: skip
+    # the run normalised over every frame: resuming with --speech-db would mix two feature sets
+    with pytest.raises(CheckpointError, match="without --speech-db"):
+        train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, speech_db=25,
+                     resume=True)  # fmt: skip
 
 
 # ---- the /speech explorer view --------------------------------------------------------------
