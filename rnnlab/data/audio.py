@@ -361,6 +361,7 @@ def split_recordings(
     test_speaker: str | None = None,
     val_frac: float = 0.1,
     test_frac: float = 0.1,
+    val_speaker: str | None = None,
 ) -> dict[str, list[Recording]]:
     """``{"train", "val", "test"}`` lists of recordings.
 
@@ -368,6 +369,9 @@ def split_recordings(
     * ``speaker``: every recording of ``test_speaker`` (default: one picked by the seed) is the
       test set, so the figure is speaker-independent; validation is random from the others;
     * ``official``: FSDD's split, indices 0-4 test; validation is random from the rest.
+
+    ``val_speaker``: validate on that speaker's (non-test) recordings instead, and train on
+    none of them, so validation, and the checkpoint it picks, is about a voice never trained on.
     """
     if split not in SPLITS:
         raise InputError(f"unknown split {split!r}: choose {', '.join(SPLITS)}")
@@ -395,6 +399,14 @@ def split_recordings(
         n_va = round(len(rest) * val_frac)
         val = [rest[i] for i in order[:n_va]]
         train = [rest[i] for i in order[n_va:]]
+    if val_speaker is not None:
+        if val_speaker not in speakers:
+            raise InputError(f"unknown --val-speaker {val_speaker!r}: the data has {speakers}")
+        if val_speaker == test_speaker:
+            raise InputError(f"{val_speaker} is the test speaker: validate on another one")
+        pool = val + train  # every non-test recording, split again by speaker
+        val = [r for r in pool if r.speaker == val_speaker]
+        train = [r for r in pool if r.speaker != val_speaker]
     if not train or not val or not test:
         raise InputError(
             f"too few recordings ({len(recs)}) for a {split} train/val/test split; give more data"

@@ -45,6 +45,7 @@ ADDED = {
     "speech train": {
         "--augment": "issue 26 (voice augmentation for unseen speakers)",
         "--speech-db": "issue 26 (normalise over speech frames, not silence)",
+        "--val-speaker": "issue 26 (validate on a voice never trained on)",
     },
     "translate train": {
         o: "issue 26 (subword translation: no unknown source words)"

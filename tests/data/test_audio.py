@@ -233,5 +233,13 @@ def test_fsdd_names_and_splits(tmp_path):
     assert {x.index for x in o["test"]} == {0, 1, 2, 3, 4}
     with pytest.raises(InputError, match="unknown speaker"):
         audio.split_recordings(recs, "speaker", test_speaker="zed")
+    # validation on a voice never trained on: every non-test recording of cy, none in train
+    v = audio.split_recordings(recs, "speaker", test_speaker="bob", val_speaker="cy")
+    assert {x.speaker for x in v["val"]} == {"cy"} and len(v["val"]) == 60
+    assert {x.speaker for x in v["train"]} == {"ann"} and v["test"] == s["test"]
+    with pytest.raises(InputError, match="is the test speaker"):
+        audio.split_recordings(recs, "speaker", test_speaker="bob", val_speaker="bob")
+    with pytest.raises(InputError, match="unknown --val-speaker"):
+        audio.split_recordings(recs, "official", val_speaker="zed")
     with pytest.raises(InputError, match="no FSDD recordings"):
         audio.fsdd_index(tmp_path / "..")

@@ -27,6 +27,7 @@ from rnnlab import __version__
 from rnnlab.data import pairs as P
 from rnnlab.data.audio import fsdd_index
 from rnnlab.data.builtin import CORPUS, corpus_text, sentences
+from rnnlab.data.subword import MODEL_FILE
 from rnnlab.data.tokenize import WordTokenizer
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.io import atomic_write_json, rnnlab_home
@@ -110,6 +111,8 @@ def _ship(recipe: Recipe, run: Path, dest: Path) -> None:
         keep = list(dict.fromkeys(s for s, _ in split["test"]))[:N_TEST_PAIRS]
         test = [p for p in split["test"] if p[0] in set(keep)]
         atomic_write_json(dest / SPLIT_FILE, {"val": [], "test": test})
+        if (run / MODEL_FILE).is_file():  # the subword pieces the model reads and writes
+            shutil.copyfile(run / MODEL_FILE, dest / MODEL_FILE)
     if recipe.kind == "speech":  # two test recordings per digit, speakers taken in turn
         test = run_split(SpeechData.from_dict(read_config(run)["data"]))["test"]
         picked: list[Path] = []

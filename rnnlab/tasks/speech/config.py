@@ -46,6 +46,11 @@ class SpeechData(Settings):
     task: str = setting("digits", "digits (isolated) or connected (2-7 digit strings).")
     split_by: str = setting("random", "random, speaker (held-out speaker) or official.", "--split")
     test_speaker: str | None = setting(None, "Speaker held out by --split speaker.")
+    val_speaker: str | None = setting(
+        None,
+        "Validate on this speaker and train on none of their recordings (the kept checkpoint "
+        "is then the best on a voice never trained on; default: random recordings).",
+    )
     features: str = setting("logmel", "logmel (40) or mfcc (13).")
     speech_db: float | None = setting(
         None,

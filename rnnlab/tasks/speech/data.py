@@ -162,7 +162,11 @@ def _names_sha(parts: dict[str, list[Recording]]) -> str:
 
 
 def split_record(
-    parts: dict[str, list[Recording]], kind: str, seed: int, test_speaker: str | None
+    parts: dict[str, list[Recording]],
+    kind: str,
+    seed: int,
+    test_speaker: str | None,
+    val_speaker: str | None = None,
 ) -> dict[str, Any]:
     """What ``data.split`` holds: how the split was cut, its sizes, the speakers trained on,
     and a hash of the validation and test file names in order (``run_split`` checks it)."""
@@ -170,6 +174,7 @@ def split_record(
         "kind": kind,
         "seed": seed,
         "test_speaker": test_speaker,
+        "val_speaker": val_speaker,
         "train_speakers": sorted({r.speaker for r in parts["train"]}),
         "sizes": {k: len(v) for k, v in parts.items()},
         "sha256": _names_sha(parts),
@@ -181,7 +186,13 @@ def run_split(dc: SpeechData, folder: str | Path | None = None) -> dict[str, lis
     (default: the folder it trained on); a folder that gives other files is an InputError."""
     sp = dc.split
     folder = folder if folder is not None else dc.path
-    parts = split_recordings(fsdd_index(folder), sp["kind"], sp["seed"], sp.get("test_speaker"))
+    parts = split_recordings(
+        fsdd_index(folder),
+        sp["kind"],
+        sp["seed"],
+        sp.get("test_speaker"),
+        val_speaker=sp.get("val_speaker"),
+    )
     if sp.get("sha256") and _names_sha(parts) != sp["sha256"]:
         raise InputError(
             f"{folder} does not give this run's validation/test recordings (files were added, "

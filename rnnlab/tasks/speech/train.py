@@ -69,13 +69,15 @@ def train_speech(
     set_seed(tc.seed)
     fcfg = FeatureConfig(kind=dc.features, speech_db=dc.speech_db)
     spec = spec.replace(n_features=fcfg.dim)
-    parts = split_recordings(fsdd_index(data), dc.split_by, tc.seed, dc.test_speaker)
+    parts = split_recordings(
+        fsdd_index(data), dc.split_by, tc.seed, dc.test_speaker, val_speaker=dc.val_speaker
+    )
     if dc.split_by == "speaker" and dc.test_speaker is None:
         dc = dc.replace(test_speaker=parts["test"][0].speaker)
     dc = dc.replace(
         path=str(data),
         feature_config=asdict(fcfg),
-        split=split_record(parts, dc.split_by, tc.seed, dc.test_speaker),
+        split=split_record(parts, dc.split_by, tc.seed, dc.test_speaker, dc.val_speaker),
     )
     if tc.init is not None:  # transfer: start from another speech run (its architecture wins)
         spec = SpeechModel.from_dict(read_config(tc.init)["model"])

@@ -73,3 +73,20 @@ def test_finished_wants_the_same_settings(tiny, tmp_path):
     assert B._finished(run, r)
     assert not B._finished(run, dataclasses.replace(r, settings={**r.settings, "steps": 4}))
     assert not B._finished(tmp_path / "absent", r)
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data is not available")
+def test_a_subword_translator_ships_with_its_pieces(monkeypatch, tmp_path):
+    from rnnlab.tasks.translate.infer import load_translator, source_ids
+
+    tiny = {"embed": 16, "hidden": 16, "steps": 3, "vocab_size": 600, "threads": 1}
+    r = dataclasses.replace(R.BY_NAME["translate"], settings={**R.BY_NAME["translate"].settings,
+                                                              **tiny})  # fmt: skip
+    assert r.settings["tokenizer"] == "bpe"
+    work, dest = tmp_path / "work", tmp_path / "translate"
+    B._train(r, SHARED, work, progress=False)
+    B._ship(r, work, dest)
+    tr = load_translator(dest)  # reads subword.model from the shipped folder, not the run
+    assert (dest / "subword.model").read_bytes() == (work / "subword.model").read_bytes()
+    _, _, unknown = source_ids(tr, "Zyxqvotl is here.")
+    assert unknown == []  # a word never seen is spelt in pieces, not <unk>
