@@ -5,6 +5,7 @@ room, level, then the masks), side by side, same model, seed and time budget.
 
     python benchmarks/speech_loso.py [--data ../shared/data/fsdd] [--minutes 10] [--workers 2]
         [--task digits|connected] [--speakers george,jackson] [--augment spec,voice]
+        [--set speech_db=25 --set 'features="mfcc"'] [--val-next]
 
 Targets: isolated digits >= 95% averaged over all six held-out speakers; connected digits
 WER <= 5% on held-out speakers; <= 10 minutes of training per fold. ``--workers`` folds run at
@@ -73,6 +74,11 @@ def main() -> None:
         metavar="KEY=JSON",
         help="another train_speech setting for every fold, e.g. --set speech_db=35",
     )
+    ap.add_argument(
+        "--val-next",
+        action="store_true",
+        help="validate each fold on the next speaker (alphabetically), not trained on",
+    )
     a = ap.parse_args()
     if not a.data.exists():
         raise SystemExit(f"FSDD not found at {a.data}: pass --data")
@@ -80,8 +86,15 @@ def main() -> None:
     if a.speakers:
         speakers = [s for s in speakers if s in a.speakers.split(",")]
     extra = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)}
+    everyone = sorted({r.speaker for r in fsdd_index(a.data)})
+
+    def settings(s: str) -> dict:
+        if not a.val_next:
+            return extra
+        return {**extra, "val_speaker": everyone[(everyone.index(s) + 1) % len(everyone)]}
+
     jobs = [
-        (a.data, a.out, a.task, s, aug, a.minutes, extra)
+        (a.data, a.out, a.task, s, aug, a.minutes, settings(s))
         for aug in a.augment.split(",")
         for s in speakers
     ]

@@ -206,9 +206,12 @@ class FeatureConfig:
     def __post_init__(self) -> None:
         if self.kind not in ("logmel", "mfcc"):
             raise InputError(f"unknown feature kind {self.kind!r}: use logmel or mfcc")
+        if self.speech_db == 0:  # the CLI's "off"
+            object.__setattr__(self, "speech_db", None)
         if self.speech_db is not None and not 0 < self.speech_db <= 120:
             raise InputError(
-                f"--speech-db must be above 0 and at most 120 dB, got {self.speech_db}"
+                f"--speech-db must be 0 (every frame) or above 0 and at most 120 dB, got "
+                f"{self.speech_db}"
             )
 
 

@@ -187,9 +187,10 @@ def test_speech_db_normalises_over_the_loud_frames_only():
     assert (audio.features(padded)[inner] - alone).abs().mean() > 1.0
     loud = audio.speech_frames(audio.power_spectrogram(padded), 25.0)
     assert loud[inner].all() and not loud[:45].any() and not loud[-45:].any()
-    for bad in (0.0, -5.0, 1e9):
-        with pytest.raises(InputError, match="--speech-db must be above 0"):
+    for bad in (-5.0, 1e9):
+        with pytest.raises(InputError, match="--speech-db must be 0 \\(every frame\\) or above"):
             audio.FeatureConfig(speech_db=bad)
+    assert audio.FeatureConfig(speech_db=0).speech_db is None  # 0 is off: every frame counts
 
 
 def test_spec_augment_zeroes_bands_and_keeps_the_rest():

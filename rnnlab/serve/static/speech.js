@@ -61,7 +61,10 @@ function show(d, blob) {
     ? `sure of every digit (peak probability per digit: ${pct})`
     : `not sure: ${d.confidence.length ? "peak probability per digit " + pct + "; below 70% is a guess" : "the decoders disagree"}`;
   $("sp-sure").classList.toggle("unsure", !d.sure);
-  $("sp-spec-cap").textContent = `log-mel spectrogram of ${d.name}: ${d.duration.toFixed(2)} s, ${d.spectrogram.length} frames of 10 ms, 40 mel bands (low frequencies at the bottom)`;
+  const reads = d.features.kind === "mfcc"
+    ? `The model reads ${d.features.dim} MFCCs per frame: the DCT of these bands, which keeps the shape of the spectrum (the vowel, the consonant) and drops the pitch harmonics, so voices differ less.`
+    : "The model reads these bands.";
+  $("sp-spec-cap").textContent = `log-mel spectrogram of ${d.name}: ${d.duration.toFixed(2)} s, ${d.spectrogram.length} frames of 10 ms, ${d.spectrogram[0] ? d.spectrogram[0].length : 40} mel bands (low frequencies at the bottom). ${reads}`;
   drawSpectrogram(d.spectrogram);
   drawPosteriors(d);
   if (audioUrl) URL.revokeObjectURL(audioUrl);

@@ -9,14 +9,15 @@ controls and explains how to get one.
 * ``GET /api/speech/model`` — ``{available, run, task, metrics, samples, how_to}``
 * ``GET /api/speech/sample/{name}`` — an FSDD recording of the run's test split (to play it)
 * ``POST /api/speech/transcribe?sample=NAME`` or with a WAV file as the request body —
-  ``{text, digits, duration, feature_hop_s, frame_s, spectrogram (T, F), posteriors (T', 11),
-  symbols}``
+  ``{text, digits, duration, feature_hop_s, frame_s, spectrogram (T, 40 log-mel bands),
+  features (what the model reads: kind and size per frame), posteriors (T', 11), symbols}``
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
-from rnnlab.data.audio import load_audio
+from rnnlab.data.audio import features, load_audio
 from rnnlab.errors import InputError, RnnlabError
 from rnnlab.tasks.demo.shipped import manifest, speech_samples
 from rnnlab.tasks.demo.sources import shipped_page_model
@@ -205,6 +206,7 @@ async def transcribe(
             413, f"the audio is {seconds:.0f} s long; the limit is {MAX_SECONDS:.0f} s"
         )
     r = rec.transcribe(wave, beam)
+    logmel = replace(rec.fcfg, kind="logmel")
     import numpy as np
 
     return {
@@ -216,7 +218,12 @@ async def transcribe(
         "duration": round(seconds, 3),
         "feature_hop_s": rec.fcfg.hop / rec.fcfg.rate,
         "frame_s": rec.frame_seconds,
-        "spectrogram": np.round(r["features"], 2).tolist(),
+        # a model that reads MFCCs is shown the log-mel bands they are the DCT of: 13
+        # cepstral coefficients are no picture of the sound
+        "spectrogram": np.round(
+            r["features"] if rec.fcfg.kind == "logmel" else features(wave, logmel), 2
+        ).tolist(),
+        "features": {"kind": rec.fcfg.kind, "dim": rec.fcfg.dim},
         "posteriors": np.round(np.exp(r["log_probs"]), 4).tolist(),
         "symbols": ["blank", *"0123456789"],
     }

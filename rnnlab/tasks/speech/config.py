@@ -51,11 +51,13 @@ class SpeechData(Settings):
         "Validate on this speaker and train on none of their recordings (the kept checkpoint "
         "is then the best on a voice never trained on; default: random recordings).",
     )
-    features: str = setting("logmel", "logmel (40) or mfcc (13).")
-    speech_db: float | None = setting(
-        None,
+    features: str = setting(
+        "mfcc", "mfcc (13: the spectral envelope, not the pitch harmonics) or logmel (40)."
+    )
+    speech_db: float = setting(
+        25.0,
         "Normalise each recording over its frames within this many dB of the loudest, so "
-        "silence does not count (default: over all frames).",
+        "silence does not count (0: over all frames).",
         "--speech-db",
     )
     min_digits: int = setting(2, "Connected: shortest string.")
@@ -92,7 +94,7 @@ class SpeechTrain(Settings):
     resume: bool = setting(False, "Continue the run in --out exactly.", "--resume")
     threads: int = setting(1, "CPU threads (1 is fastest on a busy machine).")
     augment: str = setting(
-        "spec",
-        "spec (SpecAugment masks) or voice (also new voices: speed, pitch, vocal-tract "
-        "warp, room, level; for speakers the model never heard).",
+        "voice",
+        "voice (new voices for speakers the model never heard: speed, pitch, vocal-tract "
+        "warp, room, level, silence; then SpecAugment) or spec (SpecAugment masks only).",
     )

@@ -93,8 +93,9 @@ def train_speech(
     # not in ``same``: guard_out skips a value the old run lacks, and None (all frames) is one
     was_db = (old or {}).get("data", {}).get("feature_config", {}).get("speech_db")
     if old and was_db != fcfg.speech_db:
-        said = "without --speech-db" if was_db is None else f"with --speech-db {was_db}"
-        raise CheckpointError(f"{out} was trained {said}: resume with the same setting")
+        raise CheckpointError(
+            f"{out} was trained with --speech-db {was_db or 0}: resume with the same setting"
+        )
     model = build_model(spec)
     if tc.init is not None and not tc.resume:
         tensors, _ = load_run(tc.init, task=TASK)

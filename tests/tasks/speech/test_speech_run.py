@@ -146,9 +146,9 @@ def test_resume_needs_the_same_model_and_split(tiny_run, tiny_fsdd):
     with pytest.raises(InputError, match="other validation/test recordings"):
         train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, seed=1,
                      resume=True)  # fmt: skip
-    # the run normalised over every frame: resuming with --speech-db would mix two feature sets
-    with pytest.raises(CheckpointError, match="without --speech-db"):
-        train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, speech_db=25,
+    # the run normalised over its loud frames: resuming over every frame would mix two feature sets
+    with pytest.raises(CheckpointError, match="with --speech-db 25.0: resume"):
+        train_speech(tiny_fsdd, out, hidden=24, layers=1, channels=32, steps=50, speech_db=0,
                      resume=True)  # fmt: skip
 
 
@@ -187,7 +187,9 @@ def test_speech_view_api(tiny_run, tiny_fsdd, tmp_path, monkeypatch):
     assert "never heard" in m["speakers"]["unseen_note"]
     assert len(d["posteriors"]) == len(want["log_probs"]) and len(d["posteriors"][0]) == 11
     np.testing.assert_allclose(np.array(d["posteriors"]).sum(1), 1, atol=1e-2)
-    assert len(d["spectrogram"][0]) == 40
+    # the model reads 13 MFCCs; the page is shown the 40 log-mel bands they are computed from
+    assert d["features"] == {"kind": "mfcc", "dim": 13} and want["features"].shape[1] == 13
+    assert len(d["spectrogram"][0]) == 40 and len(d["spectrogram"]) == len(want["features"])
     # an uploaded WAV (here 16 kHz) gives the same as the file
     x = load_audio(tiny_fsdd / name, 16000)
     write_wav(tmp_path / "u.wav", x, 16000)
