@@ -15,6 +15,7 @@ run's weights as ``subword.model``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -109,7 +110,8 @@ class Subwords:
         return self.sp.piece_to_id("▁" + P.normalize(word, self.lower)) != self.sp.unk_id()
 
     def join(self, tokens: Sequence[str]) -> str:
-        return self.sp.decode_pieces([t for t in tokens if t not in P.SPECIALS])
+        text = self.sp.decode_pieces([t for t in tokens if t not in P.SPECIALS])
+        return re.sub(" {2,}", " ", text).strip(" ")  # a stray "▁" piece leaves two spaces
 
     def vocab(self, sentences: Iterable[list[str]] | None = None, min_freq: int = 1) -> P.Vocab:
         """Every piece of the model (byte pieces included, so nothing maps to ``<unk>``); with

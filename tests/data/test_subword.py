@@ -34,6 +34,11 @@ def test_round_trip_and_no_unknown_piece(text):
 _SUB = Subwords.train(TEXTS, vocab_size=400)
 
 
+def test_a_stray_word_boundary_piece_leaves_no_double_space(sub):
+    assert "▁" in sub.tokens("tom is 25.")  # digits are split off after a bare "▁"
+    assert sub.join(sub.tokens("where is") + ["▁", "▁", "?"]) == "where is ?"
+
+
 def test_numbers_and_names_are_spelt_with_shared_pieces(sub):
     toks = sub.tokens("Zoltan is 1984 years old.")
     assert [t for t in toks if t.strip("▁").isdigit()] == ["1", "9", "8", "4"]

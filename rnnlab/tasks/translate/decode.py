@@ -22,6 +22,20 @@ def max_steps_for(n_src: int) -> int:
     return 2 * n_src + 10
 
 
+def slot_budget(vocab: P.Vocab, slots: tuple[str, ...], sources: list[str]) -> Tensor | None:
+    """(len(sources), V): each copy slot may be emitted as often as its source sentence has
+    it (so "<copy0> a <copy0>." cannot drop the other slot), other tokens without limit;
+    None when the vocabulary has no slots."""
+    ids = [(vocab.stoi[s], s) for s in slots if s in vocab.stoi]
+    if not ids:
+        return None
+    b = torch.full((len(sources), len(vocab)), torch.inf)
+    for r, text in enumerate(sources):
+        for i, s in ids:
+            b[r, i] = text.count(s)
+    return b
+
+
 @dataclass
 class Hypothesis:
     ids: list[int]  # target ids, without <sos>, ending in <eos> when finished
@@ -33,19 +47,40 @@ class Hypothesis:
         return self.logp / ((5 + len(self.ids)) / 6) ** alpha
 
 
+def _over_budget(budget: Tensor, ids: list[list[int]]) -> Tensor:
+    """(len(ids), V) bool: the tokens each hypothesis has used up (``budget``: (1 or B, V)
+    how often a token may appear, ``inf`` for no limit)."""
+    used = torch.zeros(len(ids), budget.shape[1], device=budget.device)
+    limited = set(torch.isfinite(budget).any(0).nonzero().flatten().tolist())
+    for r, h in enumerate(ids):
+        for i in h:
+            if i in limited:
+                used[r, i] += 1
+    return used >= budget
+
+
 @torch.no_grad()
-def greedy(model: Seq2Seq, src: Tensor, src_len: Tensor, max_steps: int) -> list[Hypothesis]:
-    """Batched greedy decoding: the most likely word at every step."""
+def greedy(
+    model: Seq2Seq, src: Tensor, src_len: Tensor, max_steps: int, budget: Tensor | None = None
+) -> list[Hypothesis]:
+    """Batched greedy decoding: the most likely word at every step. ``budget`` (B, V): how
+    often each sentence may emit each token (``slot_budget``: a copy slot as often as its
+    source has it)."""
     enc = model.encode(src, src_len)
     state = model.init_state(enc)
     B = src.shape[0]
     y = torch.full((B,), P.SOS_ID, dtype=torch.long, device=src.device)
     hyps = [Hypothesis([], 0.0) for _ in range(B)]
     done = torch.zeros(B, dtype=torch.bool, device=src.device)
+    used = None if budget is None else torch.zeros_like(budget)
     for _ in range(max_steps):
         lg, state, w = model.step(y, state, enc)
         logp = torch.log_softmax(lg, -1)
+        if budget is not None:
+            logp = logp.masked_fill(used >= budget, -torch.inf)
         y = logp.argmax(-1)
+        if budget is not None:
+            used[torch.arange(B), y] += 1
         for b in (~done).nonzero().flatten().tolist():
             hyps[b].ids.append(int(y[b]))
             hyps[b].logp += float(logp[b, y[b]])
@@ -59,10 +94,17 @@ def greedy(model: Seq2Seq, src: Tensor, src_len: Tensor, max_steps: int) -> list
 
 @torch.no_grad()
 def beam_search(
-    model: Seq2Seq, src: Tensor, src_len: Tensor, beam: int, max_steps: int, alpha: float = 0.6
+    model: Seq2Seq,
+    src: Tensor,
+    src_len: Tensor,
+    beam: int,
+    max_steps: int,
+    alpha: float = 0.6,
+    budget: Tensor | None = None,
 ) -> list[Hypothesis]:
     """Beam search for one sentence (``src`` of shape (1, S)); hypotheses best first by the
-    length-normalised score. ``beam=1`` gives the greedy translation."""
+    length-normalised score. ``beam=1`` gives the greedy translation; ``budget`` (1, V) as
+    in ``greedy``."""
     enc1 = model.encode(src, src_len)
     live = [Hypothesis([], 0.0)]
     state = model.init_state(enc1)
@@ -72,6 +114,8 @@ def beam_search(
         y = torch.tensor([h.ids[-1] if h.ids else P.SOS_ID for h in live], device=src.device)
         lg, state, w = model.step(y, state, enc)
         logp = torch.log_softmax(lg, -1)
+        if budget is not None:
+            logp = logp.masked_fill(_over_budget(budget, [h.ids for h in live]), -torch.inf)
         total = torch.tensor([h.logp for h in live], device=src.device)[:, None] + logp
         # the best 2k continuations: at most k of them end, so k stay alive
         top_v, top_i = total.flatten().topk(min(2 * beam, total.numel()))

@@ -14,11 +14,17 @@ from typing import Any
 import torch
 
 from rnnlab.data import pairs as P
-from rnnlab.data.copythrough import mask_source, unmask
+from rnnlab.data.copythrough import SLOTS, mask_source, unmask
 from rnnlab.data.subword import Subwords, Words, segmenter
 from rnnlab.errors import CheckpointError, InputError
 from rnnlab.tasks.translate.config import TASK, TranslateData, TranslateModel
-from rnnlab.tasks.translate.decode import Hypothesis, beam_search, greedy, max_steps_for
+from rnnlab.tasks.translate.decode import (
+    Hypothesis,
+    beam_search,
+    greedy,
+    max_steps_for,
+    slot_budget,
+)
 from rnnlab.tasks.translate.model import Seq2Seq, build_model
 from rnnlab.train.checkpoint import load_run, load_weights_into
 
@@ -112,10 +118,11 @@ def translate(
     src_len = torch.tensor([len(ids)])
     tr.model.eval()
     steps = max_steps_for(len(ids))
+    budget = slot_budget(tr.tgt_vocab, SLOTS, [masked])
     if beam == 1:
-        hyp = greedy(tr.model, src, src_len, steps)[0]
+        hyp = greedy(tr.model, src, src_len, steps, budget)[0]
     else:
-        hyp = beam_search(tr.model, src, src_len, beam, steps, alpha)[0]
+        hyp = beam_search(tr.model, src, src_len, beam, steps, alpha, budget)[0]
     toks = _finish(tr, hyp, shown, alpha)
     words = [t for t in toks if t != P.EOS]
     text = unmask(tr.seg.join(words), fills)
@@ -134,7 +141,8 @@ def translate_batch(
         masked = [prepare(tr, t) for t in texts[i : i + batch]]
         chunk = [source_ids(tr, m, check_len=False) for m, _ in masked]
         src, src_len = P.pad_batch([c[0] for c in chunk])
-        hyps = greedy(tr.model, src, src_len, max_steps_for(src.shape[1]))
+        budget = slot_budget(tr.tgt_vocab, SLOTS, [m for m, _ in masked])
+        hyps = greedy(tr.model, src, src_len, max_steps_for(src.shape[1]), budget)
         for h, c, (_, fills) in zip(hyps, chunk, masked):
             toks = [t for t in _finish(tr, h, c[1], alpha) if t != P.EOS]
             out.append(unmask(tr.seg.join(toks), fills))

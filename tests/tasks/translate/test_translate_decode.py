@@ -8,7 +8,7 @@ import math
 import torch
 
 from rnnlab.data import pairs as P
-from rnnlab.tasks.translate.decode import Hypothesis, beam_search, greedy
+from rnnlab.tasks.translate.decode import Hypothesis, beam_search, greedy, slot_budget
 from rnnlab.tasks.translate.infer import Translator, _finish
 from rnnlab.tasks.translate.model import Seq2Seq
 
@@ -53,3 +53,27 @@ def test_unknown_output_word_copies_the_attended_source_word(tiny):
     tr = Translator(tiny(), P.Vocab(list(P.SPECIALS) + ["x"]), P.Vocab(list(P.SPECIALS)), {})
     hyp = Hypothesis([P.UNK_ID, P.EOS_ID], -1.0, [[0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
     assert _finish(tr, hyp, ["le", "zorglub→<unk>", "<eos>"], 0.6) == ["zorglub", "<eos>"]
+
+
+def test_a_copy_slot_is_emitted_only_as_often_as_the_source_has_it():
+    """A decoder that loves token 5 (a slot) repeats it; with a budget of one it writes it
+    once, and a slot the source lacks (6) never; with no limit the budget changes nothing."""
+    torch.manual_seed(0)
+    m = Seq2Seq(10, 10, hidden=8, embed=4).eval()
+    with torch.no_grad():
+        m.out.bias[5] += 50.0  # 5 wins every step unless banned
+        m.out.bias[6] += 40.0  # then 6
+    src, n = torch.tensor([[4, 7, 2], [4, 7, 2]]), torch.tensor([3, 3])
+    free = greedy(m, src, n, 6)
+    assert free[0].ids.count(5) == 6  # the failure the budget is for: "marie a 3 3"
+    vocab = P.Vocab(list(P.SPECIALS) + [f"w{i}" for i in range(4, 10)])
+    vocab.stoi["<copy0>"], vocab.stoi["<copy1>"] = 5, 6  # as if they were pieces 5 and 6
+    budget = slot_budget(vocab, ("<copy0>", "<copy1>"), ["<copy0> x", "<copy0> <copy0>"])
+    got = greedy(m, src, n, 6, budget)
+    assert got[0].ids.count(5) == 1 and got[1].ids.count(5) == 2
+    assert 6 not in got[0].ids + got[1].ids
+    beam = beam_search(m, src[:1], n[:1], 3, 6, budget=budget[:1])[0]
+    assert beam.ids.count(5) == 1 and 6 not in beam.ids
+    unlimited = torch.full_like(budget, torch.inf)
+    assert [h.ids for h in greedy(m, src, n, 6, unlimited)] == [h.ids for h in free]
+    assert slot_budget(vocab, ("<copy9>",), ["x"]) is None  # a vocabulary without slots
