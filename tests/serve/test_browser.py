@@ -343,3 +343,15 @@ def test_hidden_controls_stay_hidden_without_a_speech_model(page, explorer_url, 
     assert page.is_visible("#sp-howto") and page.inner_text("#sp-howto-cmd").strip()
     for sel in ("#sp-inputs", "#sp-sample", "#sp-file", "#sp-rec", "#sp-result"):
         assert not page.is_visible(sel), sel
+
+
+def test_speech_caption_says_what_the_shipped_model_reads(page, explorer_url, monkeypatch):
+    """The picture is the 40 log-mel bands; the caption says the model reads 13 MFCCs of them,
+    as the API says (the shipped recogniser reads MFCCs)."""
+    monkeypatch.delenv("RNNLAB_SPEECH_RUN", raising=False)
+    page.goto(explorer_url + "/speech")
+    page.wait_for_selector("#sp-samples button", timeout=20000)
+    page.click("#sp-samples button")
+    _wait_for(page, "!document.getElementById('sp-result').hidden")
+    cap = page.inner_text("#sp-spec-cap")
+    assert "40 mel bands" in cap and "reads 13 MFCCs per frame" in cap, cap
