@@ -97,6 +97,14 @@ def snapshot() -> dict[str, dict[str, Any]]:
     return out
 
 
+# defaults changed on purpose since the snapshot: (old, new, why); nothing else may change
+CHANGED = {
+    "speech train": {
+        "--features": ("logmel", "mfcc", "issue 26 (MFCCs: 74.3% -> 87.1% on unseen speakers)"),
+    },
+}
+
+
 def _quoted_default(help_text: str) -> str | None:
     m = re.search(r"\(default:? ([^)]+)\)", help_text)
     return m.group(1).strip() if m else None
@@ -115,6 +123,10 @@ def test_every_command_keeps_its_options_and_defaults() -> None:
             for k in ("flag", "required", "nargs"):
                 assert new.get(k) == old.get(k), f"`rnnlab {cmd} {name}`: {k} changed"
             if "default" not in old or new["default"] == old["default"]:
+                continue
+            if name in CHANGED.get(cmd, {}):
+                was, now_default, _ = CHANGED[cmd][name]
+                assert (old["default"], new["default"]) == (was, now_default), f"{cmd} {name}"
                 continue
             quoted = _quoted_default(old["help"])
             assert (
