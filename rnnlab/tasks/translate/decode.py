@@ -24,8 +24,8 @@ def max_steps_for(n_src: int) -> int:
 
 def slot_budget(vocab: P.Vocab, slots: tuple[str, ...], sources: list[str]) -> Tensor | None:
     """(len(sources), V): each copy slot may be emitted as often as its source sentence has
-    it (so "<copy0> a <copy0>." cannot drop the other slot), other tokens without limit;
-    None when the vocabulary has no slots."""
+    it (so "<copy0> vit à <copy0>." cannot drop <copy1>), other tokens without limit; None
+    when the vocabulary has no slots."""
     ids = [(vocab.stoi[s], s) for s in slots if s in vocab.stoi]
     if not ids:
         return None
@@ -45,18 +45,6 @@ class Hypothesis:
     def score(self, alpha: float) -> float:
         """GNMT length-normalised score: logp / ((5 + |y|) / 6) ** alpha."""
         return self.logp / ((5 + len(self.ids)) / 6) ** alpha
-
-
-def _over_budget(budget: Tensor, ids: list[list[int]]) -> Tensor:
-    """(len(ids), V) bool: the tokens each hypothesis has used up (``budget``: (1 or B, V)
-    how often a token may appear, ``inf`` for no limit)."""
-    used = torch.zeros(len(ids), budget.shape[1], device=budget.device)
-    limited = set(torch.isfinite(budget).any(0).nonzero().flatten().tolist())
-    for r, h in enumerate(ids):
-        for i in h:
-            if i in limited:
-                used[r, i] += 1
-    return used >= budget
 
 
 @torch.no_grad()
@@ -109,13 +97,15 @@ def beam_search(
     live = [Hypothesis([], 0.0)]
     state = model.init_state(enc1)
     finished: list[Hypothesis] = []
+    # per live hypothesis, how often it has emitted each token (rows follow the beam)
+    used = None if budget is None else torch.zeros_like(budget)
     for t in range(max_steps):
         enc = enc1.repeat(len(live))
         y = torch.tensor([h.ids[-1] if h.ids else P.SOS_ID for h in live], device=src.device)
         lg, state, w = model.step(y, state, enc)
         logp = torch.log_softmax(lg, -1)
         if budget is not None:
-            logp = logp.masked_fill(_over_budget(budget, [h.ids for h in live]), -torch.inf)
+            logp = logp.masked_fill(used >= budget, -torch.inf)
         total = torch.tensor([h.logp for h in live], device=src.device)[:, None] + logp
         # the best 2k continuations: at most k of them end, so k stay alive
         top_v, top_i = total.flatten().topk(min(2 * beam, total.numel()))
@@ -146,6 +136,9 @@ def beam_search(
                 break
         live = new_live
         idx = torch.tensor(keep_rows, device=src.device)
+        if used is not None:
+            used = used[idx]
+            used[torch.arange(len(live)), [h.ids[-1] for h in live]] += 1
         state = state[idx] if isinstance(state, Tensor) else tuple(s[idx] for s in state)
     out = sorted(finished or live, key=lambda h: h.score(alpha), reverse=True)
     for h in out:
