@@ -46,6 +46,9 @@ def inside(chromium, explorer_app, serve):
     _until(pg, "window.insideState.cells && window.insideState.cells.model === 'lstm'")
     pg.click("#read")
     _until(pg, "window.insideState.tokens.length === 12")
+    # the model change and the click each start a read; both must be answered (the tour's
+    # trace included) before a test presses keys, or a late answer resets the tour
+    _until(pg, "window.insideState.reading === 0 && window.insideState.tour.pending === 0")
     yield pg
     assert problems == []
     pg.close()

@@ -75,7 +75,9 @@ function equation(cell, tr, layer, u, t) {
 }
 
 export function initTour(ctx) {
-  const st = { stop: 0, tr: null, lines: [] };
+  // pending: trace requests in flight; seq: only the newest answer is shown (an older read's
+  // trace arriving late must not replace the current one or reset the stop)
+  const st = { stop: 0, tr: null, lines: [], pending: 0, seq: 0 };
   ctx.state.tour = st;
 
   function render() {
@@ -108,11 +110,15 @@ export function initTour(ctx) {
   }
 
   async function load() {
+    const my = ++st.seq;
+    st.pending += 1;
     try {
-      st.tr = { ...(await api("/api/trace", { model: ctx.model(), text: ctx.text(), k: 3 })), cell: (ctx.entry() || {}).cell };
+      const tr = await api("/api/trace", { model: ctx.model(), text: ctx.text(), k: 3 });
+      if (my !== st.seq) return;
+      st.tr = { ...tr, cell: (ctx.entry() || {}).cell };
       st.stop = 0;
       render();
-    } catch (e) { ctx.fail(e); }
+    } catch (e) { if (my === st.seq) ctx.fail(e); } finally { st.pending -= 1; }
   }
 
   $("tour-prev").addEventListener("click", () => go(-1));

@@ -117,13 +117,16 @@ async function loadCells() {
 }
 
 async function read() {
+  S.reading = (S.reading || 0) + 1; // reads in flight: tests (and nothing else) wait for 0
+  const my = S.readSeq = (S.readSeq || 0) + 1; // a slower, older read must not overwrite a newer one
   try {
     const a = await api("/api/inside/activations", { model: ctx.model(), text: ctx.text(), unit: 0 });
+    if (my !== S.readSeq) return;
     S.tokens = a.tokens;
     ctx.fail(null);
     for (const fn of ctx.listeners) fn();
     if ($("own-text").checked) await colour();
-  } catch (e) { ctx.fail(e); }
+  } catch (e) { ctx.fail(e); } finally { S.reading -= 1; }
 }
 
 async function start() {
