@@ -5,11 +5,13 @@ room, level, then the masks), side by side, same model, seed and time budget.
 
     python benchmarks/speech_loso.py [--data ../shared/data/fsdd] [--minutes 10] [--workers 2]
         [--task digits|connected] [--speakers george,jackson] [--augment spec,voice]
-        [--set speech_db=25 --set 'features="mfcc"'] [--val-next]
+        [--set speech_db=25 --set 'features="mfcc"'] [--val-next] [--train-on K]
 
 Targets: isolated digits >= 95% averaged over all six held-out speakers; connected digits
 WER <= 5% on held-out speakers; <= 10 minutes of training per fold. ``--workers`` folds run at
 once (one thread each): say how many when quoting the figures, since they share the cores.
+``--train-on K`` trains each fold on only K of the other speakers (the K after the held-out one,
+alphabetically, wrapping round): a learning curve over the number of voices.
 """
 
 from __future__ import annotations
@@ -25,14 +27,28 @@ from rnnlab.data.audio import fsdd_index
 from rnnlab.io import atomic_write_json
 
 
-def fold(args: tuple[Path, Path, str, str, str, float, dict]) -> dict:
-    data, out, task, speaker, augment, minutes, extra = args
+def subset(data: Path, out: Path, speakers: list[str]) -> Path:
+    """A folder of links to the recordings of ``speakers`` only (FSDD read-only, not copied)."""
+    folder = out / f"data-{'+'.join(speakers)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in fsdd_index(data):
+        link = folder / r.path.name
+        if r.speaker in speakers and not link.exists():
+            link.symlink_to(r.path.resolve())
+    return folder
+
+
+def fold(args: tuple[Path, Path, str, str, str, float, dict, list[str] | None]) -> dict:
+    data, out, task, speaker, augment, minutes, extra, voices = args
     from rnnlab.tasks.speech.train import train_speech
 
+    name = f"{task}-{augment}-{speaker}"
+    if voices is not None:
+        data, name = subset(data, out, [speaker, *voices]), f"{name}-k{len(voices)}"
     load0, t0 = os.getloadavg(), time.monotonic()
     r = train_speech(
         data,
-        out / f"{task}-{augment}-{speaker}",
+        out / name,
         task=task,
         split_by="speaker",
         test_speaker=speaker,
@@ -47,6 +63,9 @@ def fold(args: tuple[Path, Path, str, str, str, float, dict]) -> dict:
         "speaker": speaker,
         "augment": augment,
         "settings": extra,
+        "train_speakers": json.loads((out / name / "config.json").read_text())["data"]["split"][
+            "train_speakers"
+        ],
         "val_acc": r["val"]["acc"],
         "test_acc": r["test"]["acc"],
         "test_wer": r["test"]["wer"],
@@ -79,6 +98,13 @@ def main() -> None:
         action="store_true",
         help="validate each fold on the next speaker (alphabetically), not trained on",
     )
+    ap.add_argument(
+        "--train-on",
+        type=int,
+        default=0,
+        metavar="K",
+        help="train each fold on only K of the other speakers (default: all of them)",
+    )
     a = ap.parse_args()
     if not a.data.exists():
         raise SystemExit(f"FSDD not found at {a.data}: pass --data")
@@ -87,14 +113,22 @@ def main() -> None:
         speakers = [s for s in speakers if s in a.speakers.split(",")]
     extra = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     everyone = sorted({r.speaker for r in fsdd_index(a.data)})
+    if not 0 <= a.train_on < len(everyone):
+        raise SystemExit(f"--train-on must be 1..{len(everyone) - 1} (other speakers)")
 
     def settings(s: str) -> dict:
         if not a.val_next:
             return extra
         return {**extra, "val_speaker": everyone[(everyone.index(s) + 1) % len(everyone)]}
 
+    def voices(s: str) -> list[str] | None:
+        if not a.train_on:
+            return None
+        others = everyone[everyone.index(s) + 1 :] + everyone[: everyone.index(s)]
+        return others[: a.train_on]
+
     jobs = [
-        (a.data, a.out, a.task, s, aug, a.minutes, settings(s))
+        (a.data, a.out, a.task, s, aug, a.minutes, settings(s), voices(s))
         for aug in a.augment.split(",")
         for s in speakers
     ]
